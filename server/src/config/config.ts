@@ -1,0 +1,178 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+export type Registration = 'open' | 'invite' | 'closed';
+export type StorageKind = 'local' | 's3';
+
+export interface S3Config {
+  bucket: string;
+  endpoint: string | undefined;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export interface Config {
+  /** @default 3000 */
+  port: number;
+  /** @default '0.0.0.0' */
+  host: string;
+  /** Base of every link handed out, without a trailing slash. @default `http://localhost:${port}` */
+  publicUrl: string;
+  /** SQLite file and local files. @default './data' (absolute after loading) */
+  dataDir: string;
+  /** Unset = SQLite in dataDir; `postgres://...` = PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** @default 'local' */
+  storage: StorageKind;
+  s3: S3Config | undefined;
+  /** Optional: shared rate limits across nodes. */
+  redisUrl: string | undefined;
+  /** Bytes per file. @default 100 MiB */
+  maxFileSize: number;
+  /** Parts per upload request. @default 20 */
+  maxFiles: number;
+  /** Width x height (per frame) above which an image is refused as a decompression bomb. @default 100 megapixels */
+  maxPixels: number;
+  /** @default 'open' (the first user can always register and becomes admin) */
+  registration: Registration;
+  /** Bytes of hot raw files kept in memory per process. 0 disables. @default 256 MiB */
+  cacheSize: number;
+  /** Processes serving HTTP (node:cluster). @default 1 */
+  workers: number;
+  /** Session cookie lifetime in seconds. @default 30 days */
+  sessionTtl: number;
+  /** Trust X-Forwarded-* from a reverse proxy. @default false */
+  trustProxy: boolean;
+  /** Pino level. @default 'info' */
+  logLevel: string;
+  /** Milliseconds SIGTERM waits for in-flight requests before exiting anyway. @default 30000 */
+  shutdownTimeout: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** "100MB", "512 KiB", "1048576" -> bytes. */
+export function parseSize(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match && SIZE_UNITS[match[2]!.toLowerCase()];
+  if (!match || unit === undefined) return undefined;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates every variable at once, so a bad deployment is told all that is wrong
+ * in one go. Throws ConfigError whose message has one line per bad variable.
+ */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${raw} is not valid: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const size = (name: string, fallback: number, min: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = parseSize(raw);
+    if (value === undefined || value < min) {
+      problems.push(`${name}=${raw} is not valid: expected a size such as 104857600, 100MB or 512KiB (at least ${min} bytes)`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!(choices as readonly string[]).includes(raw)) {
+      problems.push(`${name}=${raw} is not valid: expected one of ${choices.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${raw} is not valid: expected true or false`);
+    return fallback;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return raw;
+    } catch {
+      problems.push(`${name}=${redact(raw)} is not valid: expected a ${protocols.join(' or ')}// URL`);
+      return undefined;
+    }
+  };
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const storage = oneOf<StorageKind>('STORAGE', ['local', 's3'], 'local');
+  let s3: S3Config | undefined;
+  if (storage === 's3') {
+    const bucket = get('S3_BUCKET');
+    if (!bucket) problems.push('S3_BUCKET is required when STORAGE=s3');
+    s3 = {
+      bucket: bucket ?? '',
+      endpoint: url('S3_ENDPOINT', ['http:', 'https:']),
+      region: get('S3_REGION') ?? 'us-east-1',
+      accessKeyId: get('S3_ACCESS_KEY_ID'),
+      secretAccessKey: get('S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
+    };
+  }
+
+  const config: Config = {
+    port,
+    host: get('HOST') ?? '0.0.0.0',
+    publicUrl,
+    dataDir: resolve(get('DATA_DIR') ?? './data'),
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    storage,
+    s3,
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    maxFileSize: size('MAX_FILE_SIZE', 100 * 1024 ** 2, 1),
+    maxFiles: integer('MAX_FILES', 20, 1, 1000),
+    maxPixels: integer('MAX_PIXELS', 100_000_000, 1, 2 ** 40),
+    registration: oneOf<Registration>('REGISTRATION', ['open', 'invite', 'closed'], 'open'),
+    cacheSize: size('CACHE_SIZE', 256 * 1024 ** 2, 0),
+    workers: get('WORKERS') === 'auto' ? availableParallelism() : integer('WORKERS', 1, 1, 64),
+    sessionTtl: integer('SESSION_TTL', 30 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    trustProxy: bool('TRUST_PROXY', false),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    shutdownTimeout: integer('SHUTDOWN_TIMEOUT', 30_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return Object.freeze(config);
+}
+
+/** Never echo a password from a connection string into a log. */
+const redact = (raw: string): string => raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');

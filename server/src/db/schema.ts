@@ -1,0 +1,72 @@
+import type { Generated } from 'kysely';
+
+/** Times are ISO 8601 UTC strings in both dialects: portable, and they sort as text. */
+export interface UserTable {
+  id: string;
+  /** Lower-cased: usernames are case-insensitive. */
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  /** Bytes; null = unlimited. */
+  quota_bytes: number | null;
+  created_at: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** SHA-256 hex of the secret. The secret itself is never stored. */
+  key_hash: string;
+  /** First characters of the secret, to tell keys apart in a list. */
+  key_hint: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface SessionTable {
+  /** SHA-256 hex of the cookie value. */
+  id: string;
+  user_id: string;
+  /** SHA-256 hex of the CSRF token bound to this session. */
+  csrf_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** One stored object per distinct content; uploads reference it by sha256. */
+export interface BlobTable {
+  sha256: string;
+  size: number;
+  /** Live uploads pointing here; the object is removed when it drops to 0. */
+  ref_count: number;
+}
+
+export interface UploadTable {
+  id: string;
+  user_id: string;
+  name: string;
+  mime: string;
+  ext: string;
+  size: number;
+  width: number;
+  height: number;
+  sha256: string;
+  /** `#rrggbb` */
+  dominant_color: string;
+  /** SHA-256 hex of the deletion secret in delete_url. */
+  deletion_hash: string;
+  created_at: string;
+  /** Set when deleted: the row stays as a tombstone so its URLs answer 410. */
+  deleted_at: string | null;
+  /** Guarantees newest-first order among uploads made in the same millisecond. */
+  seq: Generated<number>;
+}
+
+export interface Database {
+  user: UserTable;
+  api_key: ApiKeyTable;
+  session: SessionTable;
+  blob: BlobTable;
+  upload: UploadTable;
+}

@@ -1,0 +1,50 @@
+/**
+ * The error catalogue. Every error a client can see is an AppError with a stable
+ * SCREAMING_SNAKE code; the HTTP error handler turns it into SPEC.md's JSON shape.
+ */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  NO_FILES: 400,
+  EMPTY_FILE: 400,
+  TOO_MANY_FILES: 400,
+  MALFORMED_MULTIPART: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  CSRF_INVALID: 403,
+  REGISTRATION_CLOSED: 403,
+  NOT_FOUND: 404,
+  UPLOAD_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
+  USERNAME_TAKEN: 409,
+  UPLOAD_GONE: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  IMAGE_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CORRUPT_IMAGE: 415,
+  RANGE_NOT_SATISFIABLE: 416,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  INSUFFICIENT_STORAGE: 507,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

@@ -1,0 +1,12 @@
+import type { ApiKeyTable, SessionTable, UploadTable, UserTable } from '../db/schema.js';
+
+export type UserRow = UserTable;
+export type ApiKeyRow = ApiKeyTable;
+export type SessionRow = SessionTable;
+export type UploadRow = Omit<UploadTable, 'seq'> & { seq: number };
+export type NewUpload = Omit<UploadTable, 'seq' | 'deleted_at'>;
+
+export interface Usage {
+  bytes: number;
+  files: number;
+}
