@@ -35,6 +35,8 @@ export interface Config {
   maxFiles: number;
   /** Width x height (per frame) above which an image is refused as a decompression bomb. @default 100 megapixels */
   maxPixels: number;
+  /** Bytes each new account may store; null = unlimited. @default null */
+  defaultQuota: number | null;
   /** @default 'open' (the first user can always register and becomes admin) */
   registration: Registration;
   /** Bytes of hot raw files kept in memory per process. 0 disables. @default 256 MiB */
@@ -65,7 +67,7 @@ const SIZE_UNITS: Record<string, number> = {
 /** "100MB", "512 KiB", "1048576" -> bytes. */
 export function parseSize(value: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  const unit = match && SIZE_UNITS[match[2]!.toLowerCase()];
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || unit === undefined) return undefined;
   const bytes = Math.floor(Number(match[1]) * unit);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxFileSize: size('MAX_FILE_SIZE', 100 * 1024 ** 2, 1),
     maxFiles: integer('MAX_FILES', 20, 1, 1000),
     maxPixels: integer('MAX_PIXELS', 100_000_000, 1, 2 ** 40),
+    defaultQuota: get('DEFAULT_QUOTA') === undefined ? null : size('DEFAULT_QUOTA', 0, 0),
     registration: oneOf<Registration>('REGISTRATION', ['open', 'invite', 'closed'], 'open'),
     cacheSize: size('CACHE_SIZE', 256 * 1024 ** 2, 0),
     workers: get('WORKERS') === 'auto' ? availableParallelism() : integer('WORKERS', 1, 1, 64),

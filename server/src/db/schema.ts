@@ -28,8 +28,6 @@ export interface SessionTable {
   /** SHA-256 hex of the cookie value. */
   id: string;
   user_id: string;
-  /** SHA-256 hex of the CSRF token bound to this session. */
-  csrf_hash: string;
   created_at: string;
   expires_at: string;
 }
@@ -54,8 +52,6 @@ export interface UploadTable {
   sha256: string;
   /** `#rrggbb` */
   dominant_color: string;
-  /** SHA-256 hex of the deletion secret in delete_url. */
-  deletion_hash: string;
   created_at: string;
   /** Set when deleted: the row stays as a tombstone so its URLs answer 410. */
   deleted_at: string | null;
@@ -63,7 +59,14 @@ export interface UploadTable {
   seq: Generated<number>;
 }
 
+/** Instance-wide values made once by a migration, e.g. the key that signs deletion links. */
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
+  setting: SettingTable;
   user: UserTable;
   api_key: ApiKeyTable;
   session: SessionTable;

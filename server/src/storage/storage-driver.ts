@@ -20,6 +20,7 @@ export interface StorageDriver {
    * Stores the file at `sourcePath` (a finished temp file on local disk) under `key`,
    * atomically: a reader sees the whole object or nothing. Overwriting an existing key is
    * allowed (content-addressed keys always hold the same bytes).
+   * The source is moved, not copied: once this resolves, `sourcePath` no longer exists.
    */
   putFile(key: string, sourcePath: string): Promise<void>;
   /** Streams an object (or one range of it). Rejects with code 'ENOENT' when missing. */

@@ -1,8 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../database.js';
 
 export const initialSchema = (dialect: Dialect): Migration => ({
-  async up(db: Kysely<unknown>) {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('setting')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    // Signs deletion links (HMAC of the upload id), so no per-upload secret is stored.
+    await db.insertInto('setting').values({ key: 'deletion_key', value: randomBytes(32).toString('hex') }).execute();
+
     await db.schema
       .createTable('user')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -29,7 +38,6 @@ export const initialSchema = (dialect: Dialect): Migration => ({
       .createTable('session')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('user_id', 'text', (c) => c.notNull().references('user.id').onDelete('cascade'))
-      .addColumn('csrf_hash', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .execute();
@@ -58,7 +66,6 @@ export const initialSchema = (dialect: Dialect): Migration => ({
       .addColumn('height', 'integer', (c) => c.notNull())
       .addColumn('sha256', 'text', (c) => c.notNull())
       .addColumn('dominant_color', 'text', (c) => c.notNull())
-      .addColumn('deletion_hash', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('deleted_at', 'text')
       .execute();

@@ -1,0 +1,79 @@
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Container } from './container.js';
+import { newSecret } from './domain/ids.js';
+import { AppError } from './domain/errors.js';
+import { authPlugin } from './http/plugins/auth.plugin.js';
+import { errorsPlugin } from './http/plugins/errors.plugin.js';
+import { accountRoutes } from './http/routes/account.routes.js';
+import { authRoutes } from './http/routes/auth.routes.js';
+import { fileRoutes } from './http/routes/file.routes.js';
+import { healthRoutes } from './http/routes/health.routes.js';
+import { uploadRoutes } from './http/routes/upload.routes.js';
+import type { App } from './http/types.js';
+import { acceptsJson } from './http/accept.js';
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+
+/** Builds the HTTP app around a container. It never listens: main.ts and tests decide that. */
+export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App & { drain(): void }> {
+  const { config } = container;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: config.trustProxy,
+    genReqId: () => newSecret().slice(0, 16),
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    // Slow clients must not hold a socket forever; uploads of large files need the time, so headers only.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 72_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let draining = false;
+  app.decorate('drain', () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (draining) {
+      reply.header('connection', 'close');
+      throw new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.');
+    }
+    if (request.url.startsWith('/api/') && !acceptsJson(request.headers.accept)) {
+      throw new AppError('NOT_ACCEPTABLE', 'This API answers in JSON: send Accept: application/json (or */*).');
+    }
+  });
+
+  await app.register(errorsPlugin, { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize });
+  await app.register(cookie);
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.maxFileSize,
+      files: config.maxFiles,
+      fields: 50,
+      fieldSize: 64 * 1024,
+      parts: config.maxFiles + 50,
+      headerPairs: 100,
+    },
+    // We check part.file.truncated ourselves, to name the part that was too large.
+    throwFileSizeLimit: false,
+  });
+  await app.register(authPlugin, { apiKeys: container.apiKeys, auth: container.auth });
+
+  await app.register(healthRoutes, { ready: () => container.ready() });
+  await app.register(authRoutes, { auth: container.auth, secureCookies: config.publicUrl.startsWith('https://') });
+  await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
+  await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
+  await app.register(fileRoutes, { files: container.files, uploads: container.uploads });
+  return app as App & { drain(): void };
+}

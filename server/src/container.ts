@@ -1,0 +1,91 @@
+import { sql } from 'kysely';
+import type { Config } from './config/config.js';
+import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { ImageProcessor } from './media/image-processor.js';
+import { ApiKeyRepository } from './repositories/api-key.repository.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { SettingRepository } from './repositories/setting.repository.js';
+import { UploadRepository } from './repositories/upload.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { ApiKeyService } from './services/api-key.service.js';
+import { AuthService } from './services/auth.service.js';
+import { FileService } from './services/file.service.js';
+import type { ScryptParams } from './services/password.js';
+import { UploadLinks } from './services/upload-links.js';
+import { UploadService } from './services/upload.service.js';
+import { UserService } from './services/user.service.js';
+import { FileCache } from './storage/file-cache.js';
+import { LocalStorage } from './storage/local-storage.js';
+import type { StorageDriver } from './storage/storage-driver.js';
+
+export interface Container {
+  config: Readonly<Config>;
+  database: DatabaseHandle;
+  storage: StorageDriver;
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+  users: UserService;
+  uploads: UploadService;
+  files: FileService;
+  /** Throws when the database or storage cannot be reached. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  /** An already open database (tests share one per dialect); opened from config otherwise. */
+  database?: DatabaseHandle;
+  /** Lowered only by tests. */
+  scrypt?: ScryptParams;
+}
+
+/** The composition root: every service gets its collaborators here and nowhere else. */
+export async function createContainer(config: Readonly<Config>, options: ContainerOptions = {}): Promise<Container> {
+  const database = options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const { db } = database;
+  const storage = await createStorage(config);
+
+  const deletionKey = await new SettingRepository(db).get('deletion_key');
+  if (!deletionKey) throw new Error('The database has no deletion_key setting: migrations have not run.');
+  const links = new UploadLinks(config.publicUrl, deletionKey);
+
+  const userRepository = new UserRepository(db);
+  const uploadRepository = new UploadRepository(db);
+  const apiKeys = new ApiKeyService(new ApiKeyRepository(db));
+  const auth = new AuthService(userRepository, new SessionRepository(db), apiKeys, {
+    registration: config.registration,
+    defaultQuota: config.defaultQuota,
+    sessionTtlSeconds: config.sessionTtl,
+    scrypt: options.scrypt,
+  });
+  const files = new FileService(uploadRepository, storage, new FileCache({ maxBytes: config.cacheSize }), links);
+  const images = new ImageProcessor({ maxPixels: config.maxPixels });
+  const uploads = new UploadService(uploadRepository, userRepository, storage, images, links, { maxFileSize: config.maxFileSize }, (id) =>
+    files.forget(id),
+  );
+
+  return {
+    config,
+    database,
+    storage,
+    auth,
+    apiKeys,
+    users: new UserService(userRepository),
+    uploads,
+    files,
+    async ready() {
+      await sql`select 1`.execute(db);
+      await storage.check();
+    },
+    close: () => (options.database ? Promise.resolve() : database.close()),
+  };
+}
+
+async function createStorage(config: Readonly<Config>): Promise<StorageDriver> {
+  switch (config.storage) {
+    case 'local':
+      return LocalStorage.create(config.dataDir);
+    case 's3':
+      throw new Error('STORAGE=s3 is not available in this version yet; use STORAGE=local.');
+  }
+}

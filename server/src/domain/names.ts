@@ -1,0 +1,32 @@
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Makes a client-supplied file name safe to store and show: no directory parts, no control
+ * or bidi-override characters, at most 255 UTF-8 bytes with the extension kept.
+ */
+export function sanitizeFileName(raw: string | undefined): string {
+  let name = (raw ?? '').normalize('NFC');
+  name = name.split(/[\\/]/).pop() ?? '';
+  // C0/C1 controls, DEL, and bidi overrides that can disguise an extension.
+  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+  name = name.replace(/\s+/g, ' ').trim();
+  name = name.replace(/^\.+/, '');
+  if (name === '') return 'image';
+  return clampBytes(name, MAX_NAME_BYTES);
+}
+
+/** Cuts the stem (not the extension) so the whole name fits in `max` UTF-8 bytes, never splitting a character. */
+function clampBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const budget = max - Buffer.byteLength(ext);
+  let stem = '';
+  let bytes = 0;
+  for (const char of ext ? name.slice(0, dot) : name) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > budget) break;
+    stem += char;
+  }
+  return stem + ext;
+}

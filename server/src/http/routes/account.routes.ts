@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import type { ApiKeyService } from '../../services/api-key.service.js';
+import { csrfTokenFor } from '../../services/auth.service.js';
+import type { UserService } from '../../services/user.service.js';
+import { actorOf, SESSION_COOKIE } from '../plugins/auth.plugin.js';
+import { AccountResponse, ApiKeyResponse, CreatedKeyResponse, CreateKeyBody } from '../schemas/account.schemas.js';
+import { IdParams } from '../schemas/common.js';
+import type { App } from '../types.js';
+
+export interface AccountRoutesOptions {
+  users: UserService;
+  apiKeys: ApiKeyService;
+}
+
+export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesOptions): Promise<void> {
+  app.get(
+    '/api/me',
+    { config: { auth: true }, schema: { tags: ['account'], summary: 'Your account, usage and quota', response: { 200: AccountResponse } } },
+    async (request) => {
+      const actor = actorOf(request);
+      const account = await users.me(actor);
+      const session = request.cookies[SESSION_COOKIE];
+      return actor.via === 'session' && session ? { ...account, csrf_token: csrfTokenFor(session) } : account;
+    },
+  );
+
+  app.get(
+    '/api/keys',
+    { config: { auth: true }, schema: { tags: ['keys'], summary: 'Your API keys (never their secrets)', response: { 200: Type.Array(ApiKeyResponse) } } },
+    async (request) => apiKeys.list(actorOf(request)),
+  );
+
+  app.post(
+    '/api/keys',
+    {
+      config: { auth: true },
+      schema: { tags: ['keys'], summary: 'Create an API key; its secret is shown only in this answer', body: CreateKeyBody, response: { 201: CreatedKeyResponse } },
+    },
+    async (request, reply) => reply.code(201).send(await apiKeys.create(actorOf(request), request.body.name.trim())),
+  );
+
+  app.delete(
+    '/api/keys/:id',
+    { config: { auth: true }, schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null() } } },
+    async (request, reply) => {
+      await apiKeys.revoke(actorOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

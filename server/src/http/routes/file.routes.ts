@@ -1,0 +1,100 @@
+import { Type } from 'typebox';
+import { AppError, isAppError } from '../../domain/errors.js';
+import type { FileService } from '../../services/file.service.js';
+import type { UploadService } from '../../services/upload.service.js';
+import { parseRange } from '../range.js';
+import { deletedPage, deletionConfirmPage, messagePage, sharePage } from '../views/pages.js';
+import type { App } from '../types.js';
+
+export interface FileRoutesOptions {
+  files: FileService;
+  uploads: UploadService;
+}
+
+/** Headers for user content: cacheable forever (ids never change bytes), never active. */
+const USER_CONTENT_HEADERS = {
+  'cache-control': 'public, max-age=31536000, immutable',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+  'cross-origin-resource-policy': 'cross-origin',
+  'accept-ranges': 'bytes',
+};
+
+const HTML = 'text/html; charset=utf-8';
+const PageParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const DeleteParams = Type.Object({ id: Type.String({ maxLength: 64 }), secret: Type.String({ maxLength: 128 }) });
+
+export async function fileRoutes(app: App, { files, uploads }: FileRoutesOptions): Promise<void> {
+  app.get(
+    '/i/:file',
+    { schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
+    async (request, reply) => {
+      const name = request.params.file;
+      const dot = name.lastIndexOf('.');
+      if (dot < 1) throw new AppError('NOT_FOUND', `There is no file ${name} here.`);
+      const file = await files.describe(name.slice(0, dot), name.slice(dot + 1).toLowerCase());
+      reply.headers(USER_CONTENT_HEADERS).header('etag', file.etag).type(file.mime);
+      if (request.headers['if-none-match'] === file.etag || request.headers['if-none-match'] === '*') {
+        return reply.code(304).send();
+      }
+      const ifRange = request.headers['if-range'];
+      const range = ifRange === undefined || ifRange === file.etag ? parseRange(request.headers.range, file.size) : undefined;
+      if (range === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${file.size}`);
+        throw new AppError('RANGE_NOT_SATISFIABLE', `The file has ${file.size} bytes; that range is outside it.`);
+      }
+      const body = await files.read(file, range);
+      if (range) {
+        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
+      }
+      return reply.header('content-length', range ? range.end - range.start + 1 : file.size).send(body);
+    },
+  );
+
+  app.get(
+    '/:id',
+    { schema: { tags: ['files'], summary: 'Share page: the image with Open Graph and Twitter card tags', params: PageParams } },
+    async (request, reply) => {
+      reply.type(HTML);
+      try {
+        return sharePage(await files.share(request.params.id));
+      } catch (error) {
+        return htmlError(error, reply);
+      }
+    },
+  );
+
+  app.get(
+    '/d/:id/:secret',
+    { schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
+    async (request, reply) => {
+      reply.type(HTML).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      try {
+        return deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret));
+      } catch (error) {
+        return htmlError(error, reply);
+      }
+    },
+  );
+
+  app.post(
+    '/d/:id/:secret',
+    { schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
+    async (request, reply) => {
+      reply.type(HTML).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      try {
+        await uploads.deleteWithSecret(request.params.id, request.params.secret);
+        return deletedPage();
+      } catch (error) {
+        return htmlError(error, reply);
+      }
+    },
+  );
+}
+
+/** People open these pages in a browser: errors are pages too, with the right status. */
+function htmlError(error: unknown, reply: { code(status: number): unknown }): string {
+  if (!isAppError(error) || error.statusCode >= 500) throw error;
+  reply.code(error.statusCode);
+  return messagePage(error.statusCode === 410 ? 'Deleted' : 'Not found', error.message);
+}

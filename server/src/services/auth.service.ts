@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { Registration } from '../config/config.js';
+import type { Actor } from '../domain/actor.js';
+import { AppError } from '../domain/errors.js';
+import { newRowId, newSecret, sha256Hex } from '../domain/ids.js';
+import type { SessionRepository } from '../repositories/session.repository.js';
+import type { UserRow } from '../repositories/types.js';
+import type { UserRepository } from '../repositories/user.repository.js';
+import type { ApiKeyService, ApiKeyView } from './api-key.service.js';
+import { hashPassword, type ScryptParams, verifyPassword } from './password.js';
+
+export interface UserView {
+  id: string;
+  username: string;
+  role: 'admin' | 'user';
+  created_at: string;
+}
+
+export interface AuthOptions {
+  registration: Registration;
+  /** Bytes; null = unlimited. */
+  defaultQuota: number | null;
+  sessionTtlSeconds: number;
+  /** Lowered only by tests; production uses OWASP's parameters. */
+  scrypt?: ScryptParams;
+}
+
+export interface NewSession {
+  user: UserView;
+  /** The cookie value; only its hash is stored. */
+  sessionToken: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+export class AuthService {
+  /** Verifying against this keeps a login for an unknown user as slow as a wrong password. */
+  private decoyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly apiKeys: ApiKeyService,
+    private readonly options: AuthOptions,
+  ) {}
+
+  /** Creates an account with a first API key. The very first account is the admin. */
+  async register(username: string, password: string): Promise<{ user: UserView; key: ApiKeyView; token: string }> {
+    const name = username.toLowerCase();
+    const first = !(await this.users.hasAny());
+    if (!first && this.options.registration !== 'open') {
+      throw new AppError(
+        'REGISTRATION_CLOSED',
+        this.options.registration === 'invite'
+          ? 'Registration on this server needs an invite; ask its admin.'
+          : 'Registration is closed on this server; ask its admin for an account.',
+      );
+    }
+    if (await this.users.findByUsername(name)) throw new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
+    const user: UserRow = {
+      id: newRowId(),
+      username: name,
+      password_hash: await hashPassword(password, this.options.scrypt),
+      role: first ? 'admin' : 'user',
+      quota_bytes: this.options.defaultQuota,
+      created_at: new Date().toISOString(),
+    };
+    try {
+      await this.users.create(user);
+    } catch (error) {
+      // Two registrations of one name at once: the unique index decides.
+      if (await this.users.findByUsername(name)) throw new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
+      throw error;
+    }
+    const { key, token } = await this.apiKeys.create({ userId: user.id }, 'default');
+    return { user: toUserView(user), key, token };
+  }
+
+  async login(username: string, password: string): Promise<NewSession> {
+    const user = await this.users.findByUsername(username.toLowerCase());
+    const valid = await verifyPassword(password, user?.password_hash ?? (await this.decoy()));
+    if (!user || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong username or password.');
+    const sessionToken = newSecret();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.options.sessionTtlSeconds * 1000);
+    await this.sessions.create({
+      id: sha256Hex(sessionToken),
+      user_id: user.id,
+      created_at: now.toISOString(),
+      expires_at: expiresAt.toISOString(),
+    });
+    await this.sessions.deleteExpired(now.toISOString());
+    return { user: toUserView(user), sessionToken, csrfToken: csrfTokenFor(sessionToken), expiresAt };
+  }
+
+  async logout(sessionToken: string): Promise<void> {
+    await this.sessions.delete(sha256Hex(sessionToken));
+  }
+
+  async authenticateSession(sessionToken: string): Promise<Actor | undefined> {
+    const user = await this.sessions.findValid(sha256Hex(sessionToken), new Date().toISOString());
+    return user && { userId: user.id, username: user.username, role: user.role, via: 'session' };
+  }
+
+  private decoy(): Promise<string> {
+    this.decoyHash ??= hashPassword(newSecret(), this.options.scrypt);
+    return this.decoyHash;
+  }
+}
+
+/**
+ * The CSRF token is derived from the session secret, so nothing more is stored and any node
+ * can check it. A cross-site page cannot read the cookie, so it cannot compute the token.
+ */
+export const csrfTokenFor = (sessionToken: string): string =>
+  createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
+
+export const toUserView = (user: UserRow): UserView => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  created_at: user.created_at,
+});

@@ -1,0 +1,105 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../domain/errors.js';
+import { isUploadId } from '../domain/ids.js';
+import type { UploadRepository } from '../repositories/upload.repository.js';
+import type { UploadRow } from '../repositories/types.js';
+import type { FileCache } from '../storage/file-cache.js';
+import type { ByteRange, StorageDriver } from '../storage/storage-driver.js';
+import { blobKey, type UploadLinks, type UploadView } from './upload-links.js';
+
+/** What the raw route needs to answer, before reading any byte. */
+export interface RawFile {
+  sha256: string;
+  mime: string;
+  size: number;
+  /** Strong: the stored bytes never change for an id. */
+  etag: string;
+}
+
+interface Entry {
+  file: RawFile;
+  ext: string;
+  gone: boolean;
+  expires: number;
+}
+
+export interface FileServiceOptions {
+  /**
+   * How long this node trusts what it knows of an id. Deletion clears the entry on the node
+   * that deleted; other nodes learn of it within this time.
+   * @default 60000
+   */
+  metadataTtlMs?: number;
+  /** @default 100000 */
+  metadataEntries?: number;
+}
+
+/**
+ * Serves stored files. Hot files come from memory: an image host's traffic is mostly the
+ * same recent files fetched again and again (Discord's proxy, browsers, embeds).
+ */
+export class FileService {
+  private readonly metadata = new Map<string, Entry>();
+  private readonly ttl: number;
+  private readonly maxEntries: number;
+
+  constructor(
+    private readonly uploads: UploadRepository,
+    private readonly storage: StorageDriver,
+    private readonly cache: FileCache,
+    private readonly links: UploadLinks,
+    options: FileServiceOptions = {},
+  ) {
+    this.ttl = options.metadataTtlMs ?? 60_000;
+    this.maxEntries = options.metadataEntries ?? 100_000;
+  }
+
+  /** The file behind `/i/<id>.<ext>`: 404 when unknown (or another extension), 410 when deleted. */
+  async describe(id: string, ext: string): Promise<RawFile> {
+    const known = this.metadata.get(id);
+    const entry = known && known.expires > Date.now() ? known : await this.lookup(id);
+    if (!entry || (ext !== entry.ext && !(ext === 'jpeg' && entry.ext === 'jpg'))) {
+      throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
+    }
+    if (entry.gone) throw new AppError('UPLOAD_GONE', 'This file has been deleted.');
+    return entry.file;
+  }
+
+  /** The whole file (a Buffer when it is small enough to keep in memory) or one range of it. */
+  async read(file: RawFile, range?: ByteRange): Promise<Buffer | Readable> {
+    const key = blobKey(file.sha256);
+    const cached = this.cache.get(file.sha256) ?? (await this.cache.load(file.sha256, file.size, () => this.storage.get(key)));
+    if (cached) return range ? cached.subarray(range.start, range.end + 1) : cached;
+    return this.storage.get(key, range);
+  }
+
+  /** The upload behind a share page, for anyone (the page is public). */
+  async share(id: string): Promise<{ upload: UploadView; dominantColor: string }> {
+    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
+    if (!row) throw new AppError('NOT_FOUND', 'There is no upload here.');
+    if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
+    return { upload: this.links.view(row), dominantColor: row.dominant_color };
+  }
+
+  forget(id: string): void {
+    this.metadata.delete(id);
+  }
+
+  private async lookup(id: string): Promise<Entry | undefined> {
+    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
+    if (!row) return undefined;
+    const entry = toEntry(row, Date.now() + this.ttl);
+    this.metadata.delete(id);
+    // Oldest inserted goes first: entries expire anyway, so insertion order is close enough to LRU.
+    if (this.metadata.size >= this.maxEntries) this.metadata.delete(this.metadata.keys().next().value!);
+    this.metadata.set(id, entry);
+    return entry;
+  }
+}
+
+const toEntry = (row: UploadRow, expires: number): Entry => ({
+  file: { sha256: row.sha256, mime: row.mime, size: Number(row.size), etag: `"${row.sha256}"` },
+  ext: row.ext,
+  gone: row.deleted_at !== null,
+  expires,
+});

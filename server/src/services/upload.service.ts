@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Actor } from '../domain/actor.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
+import { sanitizeFileName } from '../domain/names.js';
+import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
+import type { UploadRepository } from '../repositories/upload.repository.js';
+import type { NewUpload } from '../repositories/types.js';
+import type { UserRepository } from '../repositories/user.repository.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
+import { blobKey, type UploadLinks, type UploadView } from './upload-links.js';
+
+/** One file part of an upload request, as the route hands it over. */
+export interface IncomingFile {
+  fieldname: string;
+  filename: string | undefined;
+  stream: Readable;
+  /** True when the part was cut at MAX_FILE_SIZE. */
+  truncated(): boolean;
+}
+
+export interface UploadLimits {
+  maxFileSize: number;
+}
+
+export const FILE_FIELDS = ['files[]', 'file', 'files'];
+export const LIST_LIMIT = { default: 100, max: 1000 } as const;
+
+/** What one part became while the request is still streaming in. */
+interface PendingPart {
+  label: string;
+  name: string;
+  tempPaths: string[];
+  /** Set once the part is fully received: its check and strip, running in the background. */
+  result?: Promise<ProcessedImage>;
+  failure?: unknown;
+}
+
+export class UploadService {
+  constructor(
+    private readonly uploads: UploadRepository,
+    private readonly users: UserRepository,
+    private readonly storage: StorageDriver,
+    private readonly images: ImageProcessor,
+    private readonly links: UploadLinks,
+    private readonly limits: UploadLimits,
+    /** Called after an upload is deleted (e.g. to drop it from caches). */
+    private readonly onDeleted: (id: string) => void = () => {},
+  ) {}
+
+  /**
+   * Stores every part of one request, all or nothing. Each part streams to a temp file
+   * (hashed on the way), is checked and stripped while the next part arrives, then one
+   * transaction records them all and the bytes are placed in storage.
+   */
+  async upload(actor: Actor, files: AsyncIterable<IncomingFile>): Promise<UploadView[]> {
+    const parts: PendingPart[] = [];
+    try {
+      for await (const file of files) {
+        const failed = parts.find((part) => part.failure !== undefined);
+        if (failed) throw failed.failure;
+        const part = this.begin(parts.length, file);
+        parts.push(part);
+        await this.receive(part, file);
+      }
+      if (parts.length === 0) {
+        throw new AppError('NO_FILES', 'The request has no image: send each image as a multipart part named files[].');
+      }
+      const images = await settleInOrder(parts);
+      await this.checkQuota(actor, images);
+      return await this.store(actor, parts, images);
+    } finally {
+      // Every part must be finished before its temp files go, even when another part failed.
+      await Promise.allSettled(parts.map((part) => part.result));
+      await Promise.all(parts.flatMap((part) => part.tempPaths.map((path) => rm(path, { force: true }))));
+    }
+  }
+
+  /** Registers a part (and its temp paths, for cleanup) before any byte is written. */
+  private begin(index: number, file: IncomingFile): PendingPart {
+    const name = sanitizeFileName(file.filename);
+    const tempPath = join(this.storage.tempDir, `${newRowId()}.upload`);
+    return {
+      label: `files[${index}] (${name})`,
+      name,
+      tempPaths: [tempPath, `${tempPath}.stripped`],
+    };
+  }
+
+  private async receive(part: PendingPart, file: IncomingFile): Promise<void> {
+    const { label } = part;
+    const [tempPath, scratch] = part.tempPaths as [string, string];
+    if (!FILE_FIELDS.includes(file.fieldname)) {
+      file.stream.resume();
+      throw new AppError('BAD_REQUEST', `Unexpected file field "${file.fieldname}": send images as files[] parts.`);
+    }
+    const received = await this.writeTemp(file, tempPath).catch((error: unknown) => {
+      throw file.truncated() ? this.tooLarge(label) : error;
+    });
+    if (file.truncated()) throw this.tooLarge(label);
+    if (received.size === 0) throw new AppError('EMPTY_FILE', `${label} is empty.`);
+    const result = this.images.process(received, scratch).catch((error: unknown) => {
+      throw isAppError(error) ? new AppError(error.code, `${label} ${error.message}`) : error;
+    });
+    result.catch((error: unknown) => {
+      part.failure = error;
+    });
+    part.result = result;
+  }
+
+  private async writeTemp(file: IncomingFile, path: string): Promise<ReceivedFile> {
+    const hash = createHash('sha256');
+    let size = 0;
+    file.stream.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    await pipeline(file.stream, createWriteStream(path));
+    return { path, size, sha256: hash.digest('hex') };
+  }
+
+  private tooLarge(label: string): AppError {
+    return new AppError('PAYLOAD_TOO_LARGE', `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`);
+  }
+
+  private async checkQuota(actor: Actor, images: ProcessedImage[]): Promise<void> {
+    const user = await this.users.findById(actor.userId);
+    if (user?.quota_bytes === null || user?.quota_bytes === undefined) return;
+    const usage = await this.users.usage(actor.userId);
+    const incoming = images.reduce((sum, image) => sum + image.size, 0);
+    if (usage.bytes + incoming > user.quota_bytes) {
+      throw new AppError(
+        'QUOTA_EXCEEDED',
+        `This upload (${formatBytes(incoming)}) would take you over your quota: ${formatBytes(usage.bytes)} of ${formatBytes(user.quota_bytes)} used. Delete some uploads or ask the admin for more space.`,
+      );
+    }
+  }
+
+  private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[]): Promise<UploadView[]> {
+    const now = Date.now();
+    const rows: NewUpload[] = images.map((image, i) => ({
+      id: newUploadId(),
+      user_id: actor.userId,
+      name: parts[i]!.name,
+      mime: image.mime,
+      ext: image.ext,
+      size: image.size,
+      width: image.width,
+      height: image.height,
+      sha256: image.sha256,
+      dominant_color: image.dominantColor,
+      created_at: new Date(now).toISOString(),
+    }));
+    await this.uploads.insertMany(rows);
+    // Placed after the commit: a blob whose last reference is being deleted is removed inside
+    // that transaction, so placing afterwards can never lose bytes a committed row points to.
+    try {
+      const placed = new Set<string>();
+      for (const image of images) {
+        if (placed.has(image.sha256)) continue;
+        placed.add(image.sha256);
+        await this.storage.putFile(blobKey(image.sha256), image.path);
+      }
+    } catch (error) {
+      await this.uploads.removeMany(
+        rows.map((row) => row.id),
+        (sha256) => this.storage.delete(blobKey(sha256)),
+      );
+      throw isNoSpace(error) ? new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.') : error;
+    }
+    return rows.map((row) => this.links.view({ ...row, deleted_at: null, seq: 0 }));
+  }
+
+  async list(actor: Actor, limit: number, before?: string): Promise<{ uploads: UploadView[]; next?: string }> {
+    let beforeSeq: number | undefined;
+    if (before !== undefined) {
+      const cursor = isUploadId(before) ? await this.uploads.findById(before) : undefined;
+      if (!cursor || cursor.user_id !== actor.userId) {
+        throw new AppError('VALIDATION_FAILED', `before=${before} is not the id of one of your uploads.`);
+      }
+      beforeSeq = cursor.seq;
+    }
+    const rows = await this.uploads.listByUser(actor.userId, limit + 1, beforeSeq);
+    const page = rows.slice(0, limit);
+    return { uploads: page.map((row) => this.links.view(row)), next: rows.length > limit ? page.at(-1)?.id : undefined };
+  }
+
+  async get(actor: Actor, id: string): Promise<UploadView> {
+    return this.links.view(await this.owned(actor, id));
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.owned(actor, id);
+    await this.remove(id);
+  }
+
+  /** Deletion through the secret link of delete_url (no account needed). */
+  async deleteWithSecret(id: string, secret: string): Promise<void> {
+    await this.checkDeletionLink(id, secret);
+    await this.remove(id);
+  }
+
+  /** Throws unless the link is valid and the upload still live (for the confirmation page). */
+  async checkDeletionLink(id: string, secret: string): Promise<{ name: string }> {
+    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
+    if (!row || !this.links.isDeletionSecret(id, secret)) throw new AppError('UPLOAD_NOT_FOUND', 'This deletion link is not valid.');
+    if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has already been deleted.');
+    return { name: row.name };
+  }
+
+  private async remove(id: string): Promise<void> {
+    const deleted = await this.uploads.markDeleted(id, new Date().toISOString(), (sha256) => this.storage.delete(blobKey(sha256)));
+    if (!deleted) throw new AppError('UPLOAD_GONE', `Upload ${id} has already been deleted.`);
+    this.onDeleted(id);
+  }
+
+  /** The caller's upload; someone else's is reported exactly like a missing one. */
+  private async owned(actor: Actor, id: string) {
+    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
+    if (!row || row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${id}.`);
+    if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${id} has been deleted.`);
+    return row;
+  }
+}
+
+/** Waits for every part and throws the first failure in request order. */
+async function settleInOrder(parts: PendingPart[]): Promise<ProcessedImage[]> {
+  const results = await Promise.allSettled(parts.map((part) => part.result!));
+  return results.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+}
+
+const isNoSpace = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
+}

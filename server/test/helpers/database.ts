@@ -1,0 +1,35 @@
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { type DatabaseHandle, type Dialect, migrate, openDatabase } from '../../src/db/database.js';
+import { randomBase62 } from '../../src/domain/ids.js';
+
+/** The local PostgreSQL server (trust auth); every test file gets a schema of its own. */
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Both dialects run in CI; `TEST_DIALECTS=sqlite` narrows a local run. */
+export const DIALECTS: Dialect[] = (process.env.TEST_DIALECTS?.split(',') as Dialect[] | undefined) ?? ['sqlite', 'postgres'];
+
+/** A migrated, empty database of the dialect, dropped after the file's tests. */
+export async function testDatabase(dialect: Dialect, dataDir: string): Promise<DatabaseHandle> {
+  if (dialect === 'sqlite') {
+    const handle = openDatabase({ databaseUrl: undefined, dataDir });
+    await migrate(handle);
+    afterAll(() => handle.close());
+    return handle;
+  }
+  const schema = `test_${randomBase62(12).toLowerCase()}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const handle = openDatabase({ databaseUrl: TEST_POSTGRES_URL, dataDir, pgSchema: schema });
+  await migrate(handle);
+  afterAll(async () => {
+    await handle.close();
+    const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await cleanup.connect();
+    await cleanup.query(`drop schema ${schema} cascade`);
+    await cleanup.end();
+  });
+  return handle;
+}

@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { DIALECTS } from '../helpers/database.js';
+
+const password = 'correct horse battery';
+
+describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { REGISTRATION: 'closed' });
+  });
+
+  const register = (username: string) => t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password } });
+  const login = (username: string, pw = password) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: pw } });
+
+  it('makes the first user admin with a first key, then honours REGISTRATION=closed', async () => {
+    const first = await register('Alice');
+    expect(first.statusCode).toBe(201);
+    const body = first.json();
+    expect(body.user).toMatchObject({ username: 'alice', role: 'admin' });
+    expect(body.token).toMatch(/^di_[0-9A-Za-z]{40}$/);
+    expect(body.key).toMatchObject({ name: 'default', hint: body.token.slice(0, 7) });
+    expect(JSON.stringify(body.key)).not.toContain(body.token);
+
+    const second = await register('bob');
+    expect(second.statusCode).toBe(403);
+    expect(second.json().code).toBe('REGISTRATION_CLOSED');
+  });
+
+  it('stores only hashes of keys and passwords', async () => {
+    const users = await t.container.database.db.selectFrom('user').selectAll().execute();
+    const keys = await t.container.database.db.selectFrom('api_key').selectAll().execute();
+    expect(users[0]!.password_hash).toMatch(/^scrypt\$/);
+    expect(users[0]!.password_hash).not.toContain(password);
+    for (const key of keys) expect(key.key_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('rejects bad registration bodies with 400', async () => {
+    for (const payload of [{}, { username: 'a', password }, { username: 'ok_name', password: 'short' }, { username: '../x', password }, { username: 'x'.repeat(33), password }, { username: 'fine', password, admin: true }]) {
+      const response = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload });
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+  });
+
+  it('logs in with an HttpOnly SameSite cookie; cookie changes need the CSRF token', async () => {
+    expect((await login('alice', 'wrong password')).statusCode).toBe(401);
+    expect((await login('nobody')).statusCode).toBe(401);
+
+    const session = await login('ALICE');
+    expect(session.statusCode).toBe(200);
+    const setCookie = String(session.headers['set-cookie']);
+    expect(setCookie).toMatch(/^di_session=/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    const cookie = setCookie.split(';')[0]!;
+    const csrf = session.json().csrf_token as string;
+
+    const me = await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ username: 'alice', role: 'admin', usage: { bytes: 0, files: 0 }, quota_bytes: null, csrf_token: csrf });
+
+    const noCsrf = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie }, payload: { name: 'x' } });
+    expect(noCsrf.statusCode).toBe(403);
+    expect(noCsrf.json().code).toBe('CSRF_INVALID');
+    const withCsrf = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie, 'x-csrf-token': csrf }, payload: { name: 'laptop' } });
+    expect(withCsrf.statusCode).toBe(201);
+
+    const logout = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
+    expect(logout.statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
+  it('creates, lists (without secrets) and revokes keys; a revoked key is refused', async () => {
+    const session = await login('alice');
+    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const csrf = session.json().csrf_token as string;
+    const created = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie, 'x-csrf-token': csrf }, payload: { name: 'ShareX' } });
+    expect(created.statusCode).toBe(201);
+    const { key, token: secret } = created.json();
+    expect(secret).toMatch(/^di_/);
+
+    const viaKey = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { token: secret } });
+    expect(viaKey.statusCode).toBe(200);
+    expect(viaKey.body).not.toContain(secret);
+    expect(viaKey.json().map((k: { name: string }) => k.name)).toContain('ShareX');
+    const listed = viaKey.json().find((k: { id: string }) => k.id === key.id);
+    expect(listed.last_used_at).not.toBeNull();
+
+    const bearer = await t.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${secret}` } });
+    expect(bearer.statusCode).toBe(200);
+
+    const revoke = await t.app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: { token: secret } });
+    expect(revoke.statusCode).toBe(204);
+    const after = await t.app.inject({ method: 'GET', url: '/api/me', headers: { token: secret } });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().message).toMatch(/revoked/);
+  });
+});

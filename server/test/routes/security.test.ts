@@ -1,0 +1,34 @@
+import { beforeAll, describe } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { DIALECTS } from '../helpers/database.js';
+import { png } from '../helpers/fixtures.js';
+import { multipart } from '../helpers/multipart.js';
+import { type ProtectedRoute, securitySuite } from '../helpers/security-suite.js';
+
+const uploadOf = async (t: TestApp, token: string): Promise<string> => {
+  const body = await multipart([{ filename: 'mine.png', data: await png(5, 5, Math.floor(Math.random() * 1e6)) }]);
+  const response = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token }, payload: body.payload });
+  return response.json<{ files: { id: string }[] }>().files[0]!.id;
+};
+const keyOf = async (t: TestApp, token: string): Promise<string> =>
+  (await t.app.inject({ method: 'POST', url: '/api/keys', headers: { token }, payload: { name: 'theirs' } })).json<{ key: { id: string } }>().key.id;
+
+/** Every route that needs an account. A new authenticated route must be added here. */
+const ROUTES: ProtectedRoute[] = [
+  { method: 'GET', url: '/api/me' },
+  { method: 'GET', url: '/api/keys' },
+  { method: 'POST', url: '/api/keys', payload: { name: 'k' } },
+  { method: 'DELETE', url: '/api/keys/:id', resourceOf: keyOf },
+  { method: 'POST', url: '/api/upload' },
+  { method: 'GET', url: '/api/uploads' },
+  { method: 'GET', url: '/api/uploads/:id', resourceOf: uploadOf },
+  { method: 'DELETE', url: '/api/uploads/:id', resourceOf: uploadOf },
+];
+
+describe.each(DIALECTS)('security suite on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  describe.each(ROUTES)('$method $url', (route) => securitySuite(() => t, route));
+});
