@@ -6,6 +6,7 @@ import type { Container } from './container.js';
 import { newSecret } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
+import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin } from './http/plugins/errors.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
@@ -21,7 +22,7 @@ export interface BuildAppOptions {
 
 
 /** Builds the HTTP app around a container. It never listens: main.ts and tests decide that. */
-export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App & { drain(): void }> {
+export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App> {
   const { config } = container;
   const app = Fastify({
     logger: options.logger ?? false,
@@ -39,22 +40,15 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  let draining = false;
-  app.decorate('drain', () => {
-    draining = true;
-  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (draining) {
-      reply.header('connection', 'close');
-      throw new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.');
-    }
     if (request.url.startsWith('/api/') && !acceptsJson(request.headers.accept)) {
       throw new AppError('NOT_ACCEPTABLE', 'This API answers in JSON: send Accept: application/json (or */*).');
     }
   });
 
   await app.register(errorsPlugin, { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize });
+  await app.register(drainPlugin);
   await app.register(cookie);
   await app.register(multipart, {
     limits: {
@@ -75,5 +69,5 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
   await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
   await app.register(fileRoutes, { files: container.files, uploads: container.uploads });
-  return app as App & { drain(): void };
+  return app;
 }

@@ -37,14 +37,14 @@ async function serve(config: Readonly<Config>): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'finishing in-flight requests, then exiting');
-    app.drain();
     const force = setTimeout(() => {
       app.log.warn('in-flight requests did not finish in time; exiting anyway');
       process.exit(1);
     }, config.shutdownTimeout);
     force.unref();
     void app
-      .close()
+      .drain()
+      .then(() => app.close())
       .then(() => container.close())
       .then(() => process.exit(0));
   };

@@ -58,6 +58,9 @@ export async function migrate(handle: DatabaseHandle): Promise<void> {
     // Without it, the migrator mistakes another schema's bookkeeping tables for ours.
     migrationTableSchema: handle.schema,
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'setup';
+    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+  }
 }

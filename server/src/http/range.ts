@@ -1,4 +1,4 @@
-import type { ByteRange } from '../storage/storage-driver.js';
+import type { ByteRange } from '../domain/byte-range.js';
 
 /**
  * One `Range: bytes=...` against a file of `size` bytes (RFC 9110 §14). Returns undefined to

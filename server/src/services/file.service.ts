@@ -4,7 +4,8 @@ import { isUploadId } from '../domain/ids.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { UploadRow } from '../repositories/types.js';
 import type { FileCache } from '../storage/file-cache.js';
-import type { ByteRange, StorageDriver } from '../storage/storage-driver.js';
+import type { ByteRange } from '../domain/byte-range.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
 import { blobKey, type UploadLinks, type UploadView } from './upload-links.js';
 
 /** What the raw route needs to answer, before reading any byte. */

@@ -76,7 +76,7 @@ export class UploadService {
       return await this.store(actor, parts, images);
     } finally {
       // Every part must be finished before its temp files go, even when another part failed.
-      await Promise.allSettled(parts.map((part) => part.result));
+      await Promise.allSettled(parts.flatMap((part) => part.result ?? []));
       await Promise.all(parts.flatMap((part) => part.tempPaths.map((path) => rm(path, { force: true }))));
     }
   }

@@ -1,10 +1,8 @@
 import type { Readable } from 'node:stream';
 
-/** An inclusive byte range, as HTTP Range gives it. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
+import type { ByteRange } from '../domain/byte-range.js';
+
+export type { ByteRange };
 
 export interface StoredObject {
   size: number;

@@ -14,7 +14,7 @@ export const PUBLIC_URL = 'http://img.test';
 export const TEST_SCRYPT = { cost: 2 ** 12, blockSize: 8, parallelization: 1 };
 
 export interface TestApp {
-  app: App & { drain(): void };
+  app: App;
   container: Container;
   config: Readonly<Config>;
   /** Registers a fresh user and returns its API key. */

@@ -44,7 +44,7 @@ describe('one error shape everywhere', () => {
 
   it('answers 503 once draining', async () => {
     const draining = await createTestApp('sqlite');
-    draining.app.drain();
+    await draining.app.drain();
     const response = await draining.app.inject({ method: 'GET', url: '/api/me' });
     expect(response.statusCode).toBe(503);
     expect(response.json().code).toBe('SERVICE_UNAVAILABLE');
