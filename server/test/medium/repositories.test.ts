@@ -1,0 +1,112 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/database.js';
+import { newRowId, newUploadId } from '../../src/domain/ids.js';
+import { ApiKeyRepository } from '../../src/repositories/api-key.repository.js';
+import { SessionRepository } from '../../src/repositories/session.repository.js';
+import type { NewUpload } from '../../src/repositories/types.js';
+import { UploadRepository } from '../../src/repositories/upload.repository.js';
+import { UserRepository } from '../../src/repositories/user.repository.js';
+import { DIALECTS, testDatabase } from '../helpers/database.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+describe.each(DIALECTS)('repositories on %s', (dialect) => {
+  let handle: DatabaseHandle;
+  let users: UserRepository;
+  let uploads: UploadRepository;
+
+  beforeAll(async () => {
+    handle = await testDatabase(dialect, await tempDir());
+    users = new UserRepository(handle.db);
+    uploads = new UploadRepository(handle.db);
+  });
+
+  const newUser = async () => {
+    const id = newRowId();
+    await users.create({ id, username: `user_${id.toLowerCase()}`, password_hash: 'x', role: 'user', quota_bytes: null, created_at: new Date().toISOString() });
+    return id;
+  };
+  const upload = (userId: string, sha256: string, size = 100): NewUpload => ({
+    id: newUploadId(),
+    user_id: userId,
+    name: 'a.png',
+    mime: 'image/png',
+    ext: 'png',
+    size,
+    width: 1,
+    height: 1,
+    sha256,
+    dominant_color: '#000000',
+    created_at: new Date().toISOString(),
+  });
+  const refCount = async (sha256: string) =>
+    (await handle.db.selectFrom('blob').select('ref_count').where('sha256', '=', sha256).executeTakeFirst())?.ref_count;
+
+  it('counts blob references across uploads and removes the object with the last one', async () => {
+    const userId = await newUser();
+    const sha = 'a'.repeat(63) + dialect.length;
+    const [a, b] = [upload(userId, sha), upload(userId, sha)];
+    await uploads.insertMany([a, b]);
+    expect(Number(await refCount(sha))).toBe(2);
+
+    const removed: string[] = [];
+    const remove = async (s: string) => void removed.push(s);
+    expect(await uploads.markDeleted(a.id, new Date().toISOString(), remove)).toBe(true);
+    expect(await uploads.markDeleted(a.id, new Date().toISOString(), remove)).toBe(false);
+    expect(Number(await refCount(sha))).toBe(1);
+    expect(removed).toEqual([]);
+    expect((await uploads.findById(a.id))?.deleted_at).not.toBeNull();
+    expect((await uploads.findById(a.id))?.name).toBe('');
+
+    await uploads.markDeleted(b.id, new Date().toISOString(), remove);
+    expect(await refCount(sha)).toBeUndefined();
+    expect(removed).toEqual([sha]);
+  });
+
+  it('rolls back the whole request when one insert fails', async () => {
+    const userId = await newUser();
+    const good = upload(userId, 'b'.repeat(64));
+    const clash = { ...upload(userId, 'c'.repeat(64)), id: good.id };
+    await expect(uploads.insertMany([good, clash])).rejects.toThrow();
+    expect(await uploads.findById(good.id)).toBeUndefined();
+    expect(await refCount('b'.repeat(64))).toBeUndefined();
+  });
+
+  it('keeps the object when removing it fails, so nothing points at missing bytes', async () => {
+    const userId = await newUser();
+    const sha = 'd'.repeat(64);
+    const row = upload(userId, sha);
+    await uploads.insertMany([row]);
+    await expect(uploads.markDeleted(row.id, new Date().toISOString(), () => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
+    expect((await uploads.findById(row.id))?.deleted_at).toBeNull();
+    expect(Number(await refCount(sha))).toBe(1);
+  });
+
+  it('lists live uploads newest first with a keyset cursor, and sums usage', async () => {
+    const userId = await newUser();
+    const rows = Array.from({ length: 5 }, (_, i) => upload(userId, `${i}`.padStart(64, 'e'), 10 * (i + 1)));
+    for (const row of rows) await uploads.insertMany([row]);
+    await uploads.markDeleted(rows[2]!.id, new Date().toISOString(), async () => {});
+    const all = await uploads.listByUser(userId, 10);
+    expect(all.map((r) => r.id)).toEqual([rows[4], rows[3], rows[1], rows[0]].map((r) => r!.id));
+    const after = await uploads.listByUser(userId, 10, all[1]!.seq);
+    expect(after.map((r) => r.id)).toEqual([rows[1]!.id, rows[0]!.id]);
+    expect(await users.usage(userId)).toEqual({ bytes: 10 + 20 + 40 + 50, files: 4 });
+  });
+
+  it('finds keys by hash with their owner, and sessions only until they expire', async () => {
+    const userId = await newUser();
+    const keys = new ApiKeyRepository(handle.db);
+    await keys.create({ id: newRowId(), user_id: userId, name: 'k', key_hash: 'f'.repeat(64), key_hint: 'di_abcd', created_at: new Date().toISOString(), last_used_at: null });
+    const found = await keys.findByHash('f'.repeat(64));
+    expect(found?.user.id).toBe(userId);
+    expect(found?.key.name).toBe('k');
+    expect(await keys.findByHash('0'.repeat(64))).toBeUndefined();
+
+    const sessions = new SessionRepository(handle.db);
+    const now = Date.now();
+    await sessions.create({ id: 'live'.padEnd(64, '0'), user_id: userId, created_at: new Date(now).toISOString(), expires_at: new Date(now + 60_000).toISOString() });
+    await sessions.create({ id: 'dead'.padEnd(64, '0'), user_id: userId, created_at: new Date(now).toISOString(), expires_at: new Date(now - 1).toISOString() });
+    expect((await sessions.findValid('live'.padEnd(64, '0'), new Date(now).toISOString()))?.id).toBe(userId);
+    expect(await sessions.findValid('dead'.padEnd(64, '0'), new Date(now).toISOString())).toBeUndefined();
+  });
+});
