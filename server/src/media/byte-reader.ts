@@ -1,0 +1,98 @@
+import type { FileHandle } from 'node:fs/promises';
+
+const WINDOW_BYTES = 64 * 1024;
+
+/**
+ * Forward-only reading of a file's structure through a small window, so container parsers
+ * can look at headers and jump over payloads (IDAT, scan data) without holding the file.
+ * Offsets given to the accessors are relative to `position`; call `ensure` first.
+ */
+export class ByteReader {
+  /** Absolute offset of the next unread byte. */
+  position = 0;
+  private readonly window = Buffer.allocUnsafe(WINDOW_BYTES);
+  private windowStart = 0;
+  private windowLength = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    readonly size: number,
+  ) {}
+
+  get remaining(): number {
+    return this.size - this.position;
+  }
+
+  /** Makes `count` bytes from `position` readable; false when the file ends first. */
+  async ensure(count: number): Promise<boolean> {
+    if (count > WINDOW_BYTES) throw new RangeError(`cannot look ahead ${count} bytes`);
+    if (this.position + count > this.size) return false;
+    const offset = this.position - this.windowStart;
+    if (offset >= 0 && offset + count <= this.windowLength) return true;
+    await this.fill(count);
+    return true;
+  }
+
+  /**
+   * The bytes already in the window from `position` on (at least what `ensure` asked for),
+   * for tight synchronous scans such as walking JPEG scan data.
+   */
+  buffered(): Buffer {
+    return this.window.subarray(this.index(0, 0), this.windowLength);
+  }
+
+  skip(count: number): void {
+    this.position += count;
+  }
+
+  u8(offset = 0): number {
+    return this.window[this.index(offset, 1)]!;
+  }
+
+  u16be(offset = 0): number {
+    return this.window.readUInt16BE(this.index(offset, 2));
+  }
+
+  u32be(offset = 0): number {
+    return this.window.readUInt32BE(this.index(offset, 4));
+  }
+
+  u32le(offset = 0): number {
+    return this.window.readUInt32LE(this.index(offset, 4));
+  }
+
+  latin1(offset: number, length: number): string {
+    const start = this.index(offset, length);
+    return this.window.toString('latin1', start, start + length);
+  }
+
+  /** A copy, safe to keep after the window moves. */
+  bytes(offset: number, length: number): Buffer {
+    const start = this.index(offset, length);
+    return Buffer.from(this.window.subarray(start, start + length));
+  }
+
+  private index(offset: number, length: number): number {
+    const start = this.position - this.windowStart + offset;
+    if (start < 0 || start + length > this.windowLength) {
+      throw new RangeError('read outside the ensured window');
+    }
+    return start;
+  }
+
+  private async fill(count: number): Promise<void> {
+    this.windowStart = this.position;
+    this.windowLength = 0;
+    const wanted = Math.min(WINDOW_BYTES, this.size - this.position);
+    while (this.windowLength < count) {
+      const { bytesRead } = await this.file.read(
+        this.window,
+        this.windowLength,
+        wanted - this.windowLength,
+        this.windowStart + this.windowLength,
+      );
+      if (bytesRead === 0) throw new Error('file shrank while being read');
+      this.windowLength += bytesRead;
+    }
+  }
+}
