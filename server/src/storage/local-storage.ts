@@ -17,12 +17,15 @@ import type { ByteRange, StorageDriver, StoredObject } from './storage-driver.js
 /** 64 KiB reads: a quarter of the syscalls of the 16 KiB default when streaming images. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
+/** A temp file untouched this long belongs to no running upload (they write continuously). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
 /**
  * Objects live as plain files under `<root>/files/<key>`; uploads in progress under
  * `<root>/tmp`. Both sit under one root so that placing a finished upload is a rename.
  *
- * One server process owns a root: `create()` empties `tmp/`, which would break another
- * process's uploads in flight.
+ * Several processes may share a root (cluster workers, nodes on one volume), so `create()`
+ * removes only temp files old enough that no upload can still be writing them.
  */
 export class LocalStorage implements StorageDriver {
   readonly tempDir: string;
@@ -35,14 +38,19 @@ export class LocalStorage implements StorageDriver {
     this.tempDir = join(root, 'tmp');
   }
 
-  /** Makes `files/` and `tmp/`, and removes what a crash left in `tmp/`. */
+  /** Makes `files/` and `tmp/`, and removes what a crash left in `tmp/` over an hour ago. */
   static async create(rootDir: string): Promise<LocalStorage> {
     const storage = new LocalStorage(rootDir);
     await mkdir(storage.filesDir, { recursive: true });
     await mkdir(storage.tempDir, { recursive: true });
+    const staleBefore = Date.now() - STALE_TEMP_MS;
     const leftovers = await readdir(storage.tempDir);
     await Promise.all(
-      leftovers.map((name) => rm(join(storage.tempDir, name), { recursive: true, force: true })),
+      leftovers.map(async (name) => {
+        const path = join(storage.tempDir, name);
+        const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+        if (mtimeMs < staleBefore) await rm(path, { recursive: true, force: true });
+      }),
     );
     return storage;
   }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LocalStorage } from '../../src/storage/local-storage.js';
+import { LocalStorage, STALE_TEMP_MS } from '../../src/storage/local-storage.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const root = await tempDir('di-local-storage-');
@@ -148,16 +148,20 @@ describe('LocalStorage', () => {
     await rm(source);
   });
 
-  it('create() clears what a crash left in tmp/ and keeps stored objects', async () => {
+  it('create() clears what a crash left in tmp/ long ago, keeping fresh uploads and stored objects', async () => {
     const dir = join(root, `crashed-${randomBytes(6).toString('hex')}`);
     const before = await LocalStorage.create(dir);
     const key = await put(before, bytes);
     await writeFile(join(before.tempDir, 'half-written-upload'), randomBytes(100));
     await mkdir(join(before.tempDir, 'nested', 'deeper'), { recursive: true });
     await writeFile(join(before.tempDir, 'nested', 'deeper', 'part'), 'x');
+    const longAgo = new Date(Date.now() - STALE_TEMP_MS - 60_000);
+    await utimes(join(before.tempDir, 'half-written-upload'), longAgo, longAgo);
+    await utimes(join(before.tempDir, 'nested'), longAgo, longAgo);
+    await writeFile(join(before.tempDir, 'in-flight-upload'), randomBytes(100));
 
     const after = await LocalStorage.create(dir);
-    expect(await readdir(after.tempDir)).toEqual([]);
+    expect(await readdir(after.tempDir)).toEqual(['in-flight-upload']);
     expect(await after.stat(key)).toEqual({ size: bytes.length });
   });
 
