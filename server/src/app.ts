@@ -12,6 +12,7 @@ import { accountRoutes } from './http/routes/account.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
 import { fileRoutes } from './http/routes/file.routes.js';
 import { healthRoutes } from './http/routes/health.routes.js';
+import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
 import { uploadRoutes } from './http/routes/upload.routes.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
@@ -69,5 +70,6 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
   await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
   await app.register(fileRoutes, { files: container.files, uploads: container.uploads });
+  await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
   return app;
 }

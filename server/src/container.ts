@@ -1,7 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { ImageProcessor } from './media/image-processor.js';
+import { Semaphore } from './media/semaphore.js';
+import { Thumbnailer } from './media/thumbnailer.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SettingRepository } from './repositories/setting.repository.js';
@@ -10,6 +13,7 @@ import { UserRepository } from './repositories/user.repository.js';
 import { ApiKeyService } from './services/api-key.service.js';
 import { AuthService } from './services/auth.service.js';
 import { FileService } from './services/file.service.js';
+import { ThumbnailService } from './services/thumbnail.service.js';
 import type { ScryptParams } from './services/password.js';
 import { UploadLinks } from './services/upload-links.js';
 import { UploadService } from './services/upload.service.js';
@@ -27,6 +31,7 @@ export interface Container {
   users: UserService;
   uploads: UploadService;
   files: FileService;
+  thumbnails: ThumbnailService;
   /** Throws when the database or storage cannot be reached. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -58,8 +63,14 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     sessionTtlSeconds: config.sessionTtl,
     scrypt: options.scrypt,
   });
-  const files = new FileService(uploadRepository, storage, new FileCache({ maxBytes: config.cacheSize }), links);
-  const images = new ImageProcessor({ maxPixels: config.maxPixels });
+  const cache = new FileCache({ maxBytes: config.cacheSize });
+  const files = new FileService(uploadRepository, storage, cache, links);
+  // One bound for all sharp work, upload checks and thumbnails together. Each job holds one of
+  // libuv's threads (4 unless UV_THREADPOOL_SIZE says otherwise) while it runs: leaving one
+  // free keeps file reads, and so raw serving, moving through a burst of first thumbnails.
+  const sharpSlots = new Semaphore(Math.min(availableParallelism(), 3));
+  const images = new ImageProcessor({ maxPixels: config.maxPixels, semaphore: sharpSlots });
+  const thumbnails = new ThumbnailService(files, storage, cache, new Thumbnailer({ maxPixels: config.maxPixels, semaphore: sharpSlots }));
   const uploads = new UploadService(uploadRepository, userRepository, storage, images, links, { maxFileSize: config.maxFileSize }, (id) =>
     files.forget(id),
   );
@@ -73,6 +84,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     users: new UserService(userRepository),
     uploads,
     files,
+    thumbnails,
     async ready() {
       await sql`select 1`.execute(db);
       await storage.check();

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp, { type Metadata } from 'sharp';
-import { AppError, isAppError } from '../domain/errors.js';
+import { AppError } from '../domain/errors.js';
 import { detectImageType } from './detect-type.js';
 import { dominantColor } from './dominant-color.js';
-import { corruptImage } from './media-errors.js';
+import { corruptImage, withCorruptErrors } from './media-errors.js';
 import { stripMetadata, type StoredFile } from './metadata-stripper.js';
 import { Semaphore } from './semaphore.js';
 
@@ -35,8 +35,10 @@ export interface ProcessedImage {
 export interface ImageProcessorOptions {
   /** Width x height of one frame above which an image is refused as a decompression bomb. */
   maxPixels: number;
-  /** Images decoded at once. @default os.availableParallelism() */
+  /** Images decoded at once; ignored when `semaphore` is given. @default os.availableParallelism() */
   concurrency?: number;
+  /** Slots shared with other sharp work (thumbnails), so that all of it together stays bounded. */
+  semaphore?: Semaphore;
 }
 
 interface FormatInfo {
@@ -86,7 +88,7 @@ export class ImageProcessor {
 
   constructor(options: ImageProcessorOptions) {
     this.maxPixels = options.maxPixels;
-    this.decoding = new Semaphore(options.concurrency ?? availableParallelism());
+    this.decoding = options.semaphore ?? new Semaphore(options.concurrency ?? availableParallelism());
     // sharp's operation cache would keep temp files open and their pixels in memory after
     // they have been moved to storage; every upload is decoded exactly once anyway.
     sharp.cache(false);
@@ -174,25 +176,6 @@ async function decodeColour(path: string, pages: number, limitInputPixels: numbe
   // The colour of the first frame: the one an embed shows before playing.
   const frameBytes = info.width * (info.pageHeight ?? info.height) * info.channels;
   return dominantColor(data.subarray(0, frameBytes), info.channels);
-}
-
-/** sharp's errors become CORRUPT_IMAGE, keeping libvips' short reason but never a path. */
-async function withCorruptErrors<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (isAppError(error)) throw error;
-    throw corruptImage(decoderReason(error));
-  }
-}
-
-function decoderReason(error: unknown): string {
-  const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-  const reason = firstLine.replace(/^\w+:\s*/, '').trim(); // "VipsJpeg: premature end..."
-  if (reason === '' || reason.includes('/') || reason.includes('\\') || reason.length > 120) {
-    return 'the decoder rejected it';
-  }
-  return reason;
 }
 
 /** A scratch copy of an upload that turned out to be corrupt is not left behind. */

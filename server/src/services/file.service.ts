@@ -57,8 +57,7 @@ export class FileService {
 
   /** The file behind `/i/<id>.<ext>`: 404 when unknown (or another extension), 410 when deleted. */
   async describe(id: string, ext: string): Promise<RawFile> {
-    const known = this.metadata.get(id);
-    const entry = known && known.expires > Date.now() ? known : await this.lookup(id);
+    const entry = this.known(id) ?? (await this.lookup(id));
     if (!entry || (ext !== entry.ext && !(ext === 'jpeg' && entry.ext === 'jpg'))) {
       throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
     }
@@ -82,8 +81,21 @@ export class FileService {
     return { upload: this.links.view(row), dominantColor: row.dominant_color };
   }
 
+  /** The stored file of an upload, whatever its extension (thumbnails are made from it). */
+  async original(id: string): Promise<RawFile> {
+    const entry = this.known(id) ?? (await this.lookup(id));
+    if (!entry) throw new AppError('NOT_FOUND', `There is no upload ${id} here.`);
+    if (entry.gone) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
+    return entry.file;
+  }
+
   forget(id: string): void {
     this.metadata.delete(id);
+  }
+
+  private known(id: string): Entry | undefined {
+    const entry = this.metadata.get(id);
+    return entry && entry.expires > Date.now() ? entry : undefined;
   }
 
   private async lookup(id: string): Promise<Entry | undefined> {

@@ -57,3 +57,6 @@ export class UploadLinks {
 
 /** Content-addressed storage key: identical bytes are stored once. */
 export const blobKey = (sha256: string): string => `${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+
+/** Keyed by the original's bytes: same bytes, same thumbnail, made and stored once. */
+export const thumbnailKey = (sha256: string): string => `thumbs/${sha256.slice(0, 2)}/${sha256}.webp`;

@@ -13,7 +13,7 @@ import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload } from '../repositories/types.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
-import { blobKey, type UploadLinks, type UploadView } from './upload-links.js';
+import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
 
 /** One file part of an upload request, as the route hands it over. */
 export interface IncomingFile {
@@ -169,7 +169,7 @@ export class UploadService {
     } catch (error) {
       await this.uploads.removeMany(
         rows.map((row) => row.id),
-        (sha256) => this.storage.delete(blobKey(sha256)),
+        (sha256) => this.removeObjects(sha256),
       );
       throw isNoSpace(error) ? new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.') : error;
     }
@@ -214,9 +214,18 @@ export class UploadService {
   }
 
   private async remove(id: string): Promise<void> {
-    const deleted = await this.uploads.markDeleted(id, new Date().toISOString(), (sha256) => this.storage.delete(blobKey(sha256)));
+    const deleted = await this.uploads.markDeleted(id, new Date().toISOString(), (sha256) => this.removeObjects(sha256));
     if (!deleted) throw new AppError('UPLOAD_GONE', `Upload ${id} has already been deleted.`);
     this.onDeleted(id);
+  }
+
+  /**
+   * A blob's last reference is gone: remove it and its thumbnail, in this order, which
+   * ThumbnailService relies on to never leave a thumbnail behind.
+   */
+  private async removeObjects(sha256: string): Promise<void> {
+    await this.storage.delete(blobKey(sha256));
+    await this.storage.delete(thumbnailKey(sha256));
   }
 
   /** The caller's upload; someone else's is reported exactly like a missing one. */

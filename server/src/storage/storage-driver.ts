@@ -8,6 +8,14 @@ export interface StoredObject {
   size: number;
 }
 
+/** An object as a file on local disk, for tools that read from a path (sharp). */
+export interface LocalFile {
+  /** Read it; never modify, move or delete it. */
+  path: string;
+  /** Call once done with `path`, whether the work succeeded or not. */
+  release(): Promise<void>;
+}
+
 /**
  * Where file bytes live. Keys are relative paths made by the services (for example
  * `ab/cd/<sha256>`); a driver never interprets them. Services only ever see this interface,
@@ -23,6 +31,14 @@ export interface StorageDriver {
   putFile(key: string, sourcePath: string): Promise<void>;
   /** Streams an object (or one range of it). Rejects with code 'ENOENT' when missing. */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * The object as a file on local disk. sharp decodes from a path without holding the whole
+   * input in memory, which it does with a stream. The local driver gives its own file (no
+   * copy) and a release() that does nothing; that file may still be deleted meanwhile, and
+   * reading it then fails. A remote driver (S3) downloads the object into `tempDir` and
+   * release() deletes that copy. Rejects with code 'ENOENT' when missing.
+   */
+  openLocal(key: string): Promise<LocalFile>;
   /** Size of an object, or undefined when it does not exist. */
   stat(key: string): Promise<StoredObject | undefined>;
   /** Removes an object; removing a missing one is not an error. */

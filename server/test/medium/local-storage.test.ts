@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +83,27 @@ describe('LocalStorage', () => {
     expect(await storage.stat(key)).toEqual({ size: bytes.length });
     expect(await storage.stat('no/such/object')).toBeUndefined();
     expect(await storage.stat(`${key}/below`)).toBeUndefined();
+  });
+
+  it('openLocal() gives the stored file itself, with nothing to copy or release', async () => {
+    const store = await freshStorage();
+    const key = await put(store, bytes);
+    const local = await store.openLocal(key);
+    expect(local.path).toBe(join(store.tempDir, '..', 'files', key));
+    expect((await readFile(local.path)).equals(bytes)).toBe(true);
+    expect(await readdir(store.tempDir)).toEqual([]);
+    await local.release();
+    // Releasing the local driver's file must not touch the object.
+    expect(await store.stat(key)).toEqual({ size: bytes.length });
+  });
+
+  it('openLocal() rejects a missing object with ENOENT, like get()', async () => {
+    await expect(storage.openLocal('no/such/object')).rejects.toMatchObject({ code: 'ENOENT' });
+    const key = await put(storage, randomBytes(10));
+    await expect(storage.openLocal(`${key}/below`)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A directory is not an object either.
+    await expect(storage.openLocal(key.split('/')[0]!)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(storage.openLocal('../escape')).rejects.toThrow('Invalid storage key');
   });
 
   it('deletes an object, and deleting a missing one is not an error', async () => {

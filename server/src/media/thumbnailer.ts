@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import sharp from 'sharp';
+import { AppError } from '../domain/errors.js';
+import { withCorruptErrors } from './media-errors.js';
+import { Semaphore } from './semaphore.js';
+
+export interface ThumbnailerOptions {
+  /** Width x height of the (first) frame above which an input is refused. */
+  maxPixels: number;
+  /** The thumbnail fits in a square of this many pixels. @default 400 */
+  box?: number;
+  /** Thumbnails rendered at once; ignored when `semaphore` is given. @default os.availableParallelism() */
+  concurrency?: number;
+  /** Slots shared with other sharp work (upload checks), so that all of it together stays bounded. */
+  semaphore?: Semaphore;
+}
+
+/** A finished thumbnail file; sha256 is the hex digest of its bytes. */
+export interface Thumbnail {
+  width: number;
+  height: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * WebP at effort 2: on a 400 px photo it encodes in about half the time of the default
+ * effort 4 (7.4 ms against 13.5 ms here) for files 2 % larger; effort 0 saves another
+ * 1.6 ms but loses 5 %.
+ */
+const WEBP = { quality: 80, effort: 2 } as const;
+
+/** Renders thumbnails: bounded box, aspect kept, orientation applied, first frame only, WebP. */
+export class Thumbnailer {
+  readonly box: number;
+  private readonly maxPixels: number;
+  private readonly slots: Semaphore;
+
+  constructor(options: ThumbnailerOptions) {
+    this.maxPixels = options.maxPixels;
+    this.box = options.box ?? 400;
+    this.slots = options.semaphore ?? new Semaphore(options.concurrency ?? availableParallelism());
+  }
+
+  /**
+   * Renders the image at `inputPath` (read from the path, never buffered whole) into a new
+   * file at `outputPath`. Throws AppError IMAGE_TOO_LARGE or CORRUPT_IMAGE for inputs it
+   * will not or cannot decode; `outputPath` is then not written.
+   */
+  async render(inputPath: string, outputPath: string): Promise<Thumbnail> {
+    const { data, info } = await this.slots.run(() =>
+      withCorruptErrors(
+        // The stored original passed a full decode with failOn 'error' at upload; a warning
+        // from a newer decoder must not cost it its thumbnail.
+        sharp(inputPath, { limitInputPixels: this.maxPixels, failOn: 'none', pages: 1 })
+          .autoOrient()
+          .resize({ width: this.box, height: this.box, fit: 'inside', withoutEnlargement: true })
+          .webp(WEBP)
+          // The output is a few tens of KB: hashing it in memory beats reading the file back.
+          .toBuffer({ resolveWithObject: true })
+          .catch((error: unknown) => {
+            throw isPixelLimit(error) ? this.tooLarge() : error;
+          }),
+      ),
+    );
+    await writeFile(outputPath, data);
+    return { width: info.width, height: info.height, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  }
+
+  private tooLarge(): AppError {
+    return new AppError('IMAGE_TOO_LARGE', `is over the limit of ${this.maxPixels} pixels`);
+  }
+}
+
+/** libvips checks limitInputPixels against the header, before decoding any pixel. */
+const isPixelLimit = (error: unknown): boolean => error instanceof Error && error.message.includes('exceeds pixel limit');

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ByteRange } from '../domain/byte-range.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { newRowId } from '../domain/ids.js';
+import type { Thumbnailer } from '../media/thumbnailer.js';
+import type { FileCache } from '../storage/file-cache.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
+import type { FileService, RawFile } from './file.service.js';
+import { blobKey, thumbnailKey } from './upload-links.js';
+
+/** What the thumbnail route needs to answer, before reading any byte. */
+export interface ThumbnailFile extends RawFile {
+  /** The upload's stored file, which the thumbnail is made from. */
+  source: RawFile;
+}
+
+export interface ThumbnailServiceOptions {
+  /** Thumbnails whose size and ETag this node remembers. @default 100000 */
+  entries?: number;
+}
+
+/**
+ * Thumbnails of uploads, made on first request and stored beside the originals under a key
+ * derived from the original's bytes, so identical uploads share one and a restart reuses it.
+ *
+ * Within a process, concurrent first requests for one thumbnail wait for a single render.
+ * Across processes and nodes two renders of the same thumbnail can happen; that is harmless,
+ * because placing an object is atomic and both hold the same bytes.
+ */
+export class ThumbnailService {
+  /** By the original's sha256: thumbnails never change for given bytes. */
+  private readonly known = new Map<string, ThumbnailFile>();
+  private readonly inFlight = new Map<string, Promise<ThumbnailFile>>();
+  private readonly maxEntries: number;
+  private renderCount = 0;
+
+  constructor(
+    private readonly files: FileService,
+    private readonly storage: StorageDriver,
+    private readonly cache: FileCache,
+    private readonly thumbnailer: Thumbnailer,
+    options: ThumbnailServiceOptions = {},
+  ) {
+    this.maxEntries = options.entries ?? 100_000;
+  }
+
+  /** Thumbnails this process has rendered (not found in storage), since it started. */
+  get renders(): number {
+    return this.renderCount;
+  }
+
+  /** The thumbnail behind `/t/<id>.webp`, made if needed: 404 when unknown, 410 when deleted. */
+  async describe(id: string): Promise<ThumbnailFile> {
+    const source = await this.files.original(id);
+    return this.known.get(source.sha256) ?? this.ensure(source);
+  }
+
+  /** The whole thumbnail (a Buffer when the cache takes it) or one range of it. */
+  async read(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
+    try {
+      return await this.readStored(thumbnail, range);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      // Removed since it was described: with the last upload of these bytes (on this node or
+      // another), or by an operator clearing thumbs/. Make it again; the same input renders
+      // the same bytes, and if a new sharp renders others, the headers already chosen are wrong.
+      this.known.delete(thumbnail.source.sha256);
+      const again = await this.ensure(thumbnail.source);
+      if (again.etag !== thumbnail.etag) throw new AppError('SERVICE_UNAVAILABLE', 'This thumbnail was just remade; try again.');
+      return this.readStored(again, range);
+    }
+  }
+
+  private async readStored(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
+    const key = thumbnailKey(thumbnail.source.sha256);
+    const whole = this.cache.get(key) ?? (await this.cache.load(key, thumbnail.size, () => this.storage.get(key)));
+    if (whole) return range ? whole.subarray(range.start, range.end + 1) : whole;
+    return this.storage.get(key, range);
+  }
+
+  /** One lookup-or-render per thumbnail at a time; later callers share the first one's work. */
+  private ensure(source: RawFile): Promise<ThumbnailFile> {
+    let pending = this.inFlight.get(source.sha256);
+    if (!pending) {
+      pending = this.findOrRender(source).finally(() => this.inFlight.delete(source.sha256));
+      this.inFlight.set(source.sha256, pending);
+    }
+    return pending;
+  }
+
+  private async findOrRender(source: RawFile): Promise<ThumbnailFile> {
+    const key = thumbnailKey(source.sha256);
+    const stored = await this.storage.stat(key);
+    const { size, sha256 } = stored ? await this.hashStored(key, stored.size) : await this.render(source, key);
+    const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source };
+    // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
+    if (this.known.size >= this.maxEntries) this.known.delete(this.known.keys().next().value!);
+    this.known.set(source.sha256, thumbnail);
+    return thumbnail;
+  }
+
+  /** A thumbnail made earlier (or by another node): its ETag needs its hash. */
+  private async hashStored(key: string, size: number): Promise<{ size: number; sha256: string }> {
+    const hash = createHash('sha256');
+    // Through the cache: the request that asked is about to send these bytes.
+    const whole = await this.cache.load(key, size, () => this.storage.get(key));
+    if (whole) hash.update(whole);
+    else for await (const chunk of await this.storage.get(key)) hash.update(chunk as Buffer);
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  private async render(source: RawFile, key: string): Promise<{ size: number; sha256: string }> {
+    const temp = join(this.storage.tempDir, `${newRowId()}.thumbnail`);
+    try {
+      const original = await this.storage.openLocal(blobKey(source.sha256)).catch((error: unknown) => {
+        throw isMissing(error) ? gone() : error;
+      });
+      let made;
+      try {
+        made = await this.thumbnailer.render(original.path, temp);
+      } catch (error) {
+        // The stored file passed the upload checks: it was deleted while being read, or
+        // MAX_PIXELS was lowered, or storage is damaged. A GET answering 413 or 415 would
+        // confuse clients and caches.
+        if (!isAppError(error)) throw error;
+        if ((await this.storage.stat(blobKey(source.sha256))) === undefined) throw gone();
+        throw new AppError('NOT_FOUND', `This upload has no thumbnail: the image ${error.message}.`);
+      } finally {
+        await original.release();
+      }
+      this.renderCount += 1;
+      await this.storage.putFile(key, temp);
+      // The last upload of these bytes may have been deleted while this rendered. Deletion
+      // removes the original, then the thumbnail (UploadService.removeObjects); checking the
+      // original after placing the thumbnail means one of the two always removes it.
+      if ((await this.storage.stat(blobKey(source.sha256))) === undefined) {
+        await this.storage.delete(key);
+        throw gone();
+      }
+      return made;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+}
+
+const gone = (): AppError => new AppError('UPLOAD_GONE', 'This upload has been deleted.');
+
+const isMissing = (error: unknown): boolean => error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';

@@ -1,0 +1,253 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { createContainer } from '../../src/container.js';
+import { Thumbnailer } from '../../src/media/thumbnailer.js';
+import { ThumbnailService } from '../../src/services/thumbnail.service.js';
+import { blobKey, thumbnailKey } from '../../src/services/upload-links.js';
+import { FileCache } from '../../src/storage/file-cache.js';
+import { createTestApp, TEST_SCRYPT, type TestApp } from '../helpers/app.js';
+import { DIALECTS } from '../helpers/database.js';
+import { jpeg, png } from '../helpers/fixtures.js';
+import { makeJpegWithPrivateMetadata, sha256 } from '../helpers/images.js';
+import { multipart } from '../helpers/multipart.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+interface Upload {
+  id: string;
+  raw_url: string;
+  thumbnail_url: string;
+  width: number;
+  height: number;
+  sha256: string;
+}
+
+/** The headers that make user content cacheable forever and never active, as on /i/. */
+const CACHING_HEADERS = ['cache-control', 'x-content-type-options', 'content-security-policy', 'cross-origin-resource-policy', 'accept-ranges'];
+
+describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    ({ token } = await t.newUser());
+  });
+
+  const upload = async (data: Buffer, filename = 'photo.jpg'): Promise<Upload> => {
+    const body = await multipart([{ filename, data }]);
+    const response = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token }, payload: body.payload });
+    expect(response.statusCode).toBe(201);
+    return response.json<{ files: Upload[] }>().files[0]!;
+  };
+  const get = (url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') => t.app.inject({ method, url, headers });
+  const pathOf = (url: string) => new URL(url).pathname;
+  const remove = async (id: string) => {
+    const response = await t.app.inject({ method: 'DELETE', url: `/api/uploads/${id}`, headers: { token } });
+    expect(response.statusCode).toBe(204);
+  };
+
+  it('serves a WebP in the 400 px box at thumbnail_url, with the caching headers of raw files', async () => {
+    const created = await upload(await jpeg(900, 600, 11));
+    const url = pathOf(created.thumbnail_url);
+    expect(url).toBe(`/t/${created.id}.webp`);
+
+    const response = await get(url);
+    expect(response.statusCode).toBe(200);
+    const body = response.rawPayload;
+    const metadata = await sharp(body).metadata();
+    expect([metadata.format, metadata.width, metadata.height]).toEqual(['webp', 400, 267]);
+    expect(response.headers).toMatchObject({
+      'content-type': 'image/webp',
+      'content-length': String(body.length),
+      etag: `"t-${sha256(body)}"`,
+    });
+    const raw = await get(pathOf(created.raw_url));
+    for (const header of CACHING_HEADERS) expect([header, response.headers[header]]).toEqual([header, raw.headers[header]]);
+    expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(response.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers.etag).not.toBe(raw.headers.etag);
+  });
+
+  it('answers HEAD, If-None-Match with 304, Range with 206 and a range outside it with 416', async () => {
+    const created = await upload(await png(640, 480, 12), 'shot.png');
+    const url = `/t/${created.id}.webp`;
+    const full = await get(url);
+    const body = full.rawPayload;
+    const etag = full.headers.etag as string;
+
+    const head = await get(url, {}, 'HEAD');
+    expect(head.statusCode).toBe(200);
+    expect(head.headers).toMatchObject({ 'content-type': 'image/webp', 'content-length': String(body.length), etag });
+    expect(head.rawPayload.length).toBe(0);
+
+    const notModified = await get(url, { 'if-none-match': etag });
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.headers.etag).toBe(etag);
+    expect(notModified.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(notModified.rawPayload.length).toBe(0);
+    expect((await get(url, { 'if-none-match': '"t-something-else"' })).statusCode).toBe(200);
+
+    const partial = await get(url, { range: 'bytes=10-19' });
+    expect(partial.statusCode).toBe(206);
+    expect(partial.headers['content-range']).toBe(`bytes 10-19/${body.length}`);
+    expect(partial.headers['content-length']).toBe('10');
+    expect(partial.rawPayload.equals(body.subarray(10, 20))).toBe(true);
+
+    const suffix = await get(url, { range: 'bytes=-5' });
+    expect(suffix.rawPayload.equals(body.subarray(body.length - 5))).toBe(true);
+
+    // A range of another version (If-Range not matching) gets the whole file.
+    const stale = await get(url, { range: 'bytes=0-9', 'if-range': '"t-older"' });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.rawPayload.equals(body)).toBe(true);
+
+    const outside = await get(url, { range: `bytes=${body.length + 10}-` });
+    expect(outside.statusCode).toBe(416);
+    expect(outside.headers['content-range']).toBe(`bytes */${body.length}`);
+    expect(outside.json().code).toBe('RANGE_NOT_SATISFIABLE');
+  });
+
+  it('answers 404 in the JSON error shape for an unknown id or any name but <id>.webp', async () => {
+    const created = await upload(await png(40, 30, 13), 'small.png');
+    const unknown = await get('/t/AAAAAAAAAA.webp');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      error: 'Not Found',
+      message: expect.any(String),
+      request_id: unknown.headers['x-request-id'],
+    });
+    for (const name of [`${created.id}.png`, `${created.id}.jpg`, created.id, `${created.id}.webp.png`, '.webp', `${created.id}x.webp`, 'not-an-id.webp']) {
+      const response = await get(`/t/${name}`);
+      expect([name, response.statusCode, response.json().code]).toEqual([name, 404, 'NOT_FOUND']);
+    }
+    // Extensions are case-insensitive, as on /i/.
+    expect((await get(`/t/${created.id}.WEBP`)).statusCode).toBe(200);
+  });
+
+  it('answers 410 once deleted, and removes the stored thumbnail with the last upload of the same bytes', async () => {
+    const data = await jpeg(500, 300, 14);
+    const first = await upload(data);
+    const second = await upload(data);
+    expect(second.sha256).toBe(first.sha256);
+    const key = thumbnailKey(first.sha256);
+    const rendersBefore = t.container.thumbnails.renders;
+
+    const a = await get(`/t/${first.id}.webp`);
+    const b = await get(`/t/${second.id}.webp`);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect(b.headers.etag).toBe(a.headers.etag);
+    expect(t.container.thumbnails.renders).toBe(rendersBefore + 1); // same bytes, one thumbnail
+    expect(await t.container.storage.stat(key)).toEqual({ size: a.rawPayload.length });
+
+    await remove(first.id);
+    const gone = await get(`/t/${first.id}.webp`);
+    expect(gone.statusCode).toBe(410);
+    expect(gone.json()).toMatchObject({ statusCode: 410, code: 'UPLOAD_GONE' });
+    expect((await get(`/t/${second.id}.webp`)).statusCode).toBe(200);
+    expect(await t.container.storage.stat(key)).toBeDefined();
+
+    await remove(second.id);
+    expect((await get(`/t/${second.id}.webp`)).statusCode).toBe(410);
+    expect(await t.container.storage.stat(key)).toBeUndefined();
+    expect(await t.container.storage.stat(blobKey(first.sha256))).toBeUndefined();
+  });
+
+  it('renders once for 10 concurrent first requests, leaving nothing in temp', async () => {
+    const created = await upload(await jpeg(1200, 800, 15));
+    const rendersBefore = t.container.thumbnails.renders;
+    const responses = await Promise.all(Array.from({ length: 10 }, () => get(`/t/${created.id}.webp`)));
+    expect(responses.map((response) => response.statusCode)).toEqual(Array(10).fill(200));
+    expect(new Set(responses.map((response) => response.headers.etag)).size).toBe(1);
+    expect(responses.every((response) => response.rawPayload.equals(responses[0]!.rawPayload))).toBe(true);
+    expect(t.container.thumbnails.renders).toBe(rendersBefore + 1);
+    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: responses[0]!.rawPayload.length });
+    expect((await readdir(t.container.storage.tempDir)).filter((name) => name.endsWith('.thumbnail'))).toEqual([]);
+  });
+
+  it('reuses the stored thumbnail after a restart instead of rendering it again', async () => {
+    const created = await upload(await png(800, 800, 16), 'square.png');
+    const before = await get(`/t/${created.id}.webp`);
+    expect(before.statusCode).toBe(200);
+
+    // A new process on the same data directory and database.
+    const container = await createContainer(t.config, { database: t.container.database, scrypt: TEST_SCRYPT });
+    const app = await buildApp(container);
+    try {
+      const after = await app.inject({ method: 'GET', url: `/t/${created.id}.webp` });
+      expect(after.statusCode).toBe(200);
+      expect(after.headers.etag).toBe(before.headers.etag);
+      expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
+      expect(container.thumbnails.renders).toBe(0);
+    } finally {
+      await app.close();
+      await container.close();
+    }
+  });
+
+  it('remakes a thumbnail removed from storage (say, an operator clearing thumbs/) with the same bytes', async () => {
+    const created = await upload(await jpeg(700, 500, 17));
+    const before = await get(`/t/${created.id}.webp`);
+    // No memory cache, so every answer reads storage.
+    const container = await createContainer({ ...t.config, cacheSize: 0 }, { database: t.container.database, scrypt: TEST_SCRYPT });
+    const app = await buildApp(container);
+    try {
+      const url = `/t/${created.id}.webp`;
+      const stored = await app.inject({ method: 'GET', url });
+      expect([stored.statusCode, stored.headers.etag, container.thumbnails.renders]).toEqual([200, before.headers.etag, 0]);
+
+      await container.storage.delete(thumbnailKey(created.sha256));
+      const remade = await app.inject({ method: 'GET', url, headers: { range: 'bytes=0-99' } });
+      expect(remade.statusCode).toBe(206);
+      expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
+      expect(container.thumbnails.renders).toBe(1);
+      expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
+    } finally {
+      await app.close();
+      await container.close();
+    }
+  });
+
+  it('leaves no thumbnail behind when the upload is deleted while its thumbnail renders', async () => {
+    const created = await upload(await jpeg(300, 200, 18));
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    let rendered!: () => void;
+    const renderedOnce = new Promise<void>((resolve) => (rendered = resolve));
+    /** Holds a finished render back, so that the deletion lands between rendering and placing. */
+    class PausingThumbnailer extends Thumbnailer {
+      override async render(input: string, output: string) {
+        const made = await super.render(input, output);
+        rendered();
+        await paused;
+        return made;
+      }
+    }
+    const service = new ThumbnailService(
+      t.container.files,
+      t.container.storage,
+      new FileCache({ maxBytes: 0 }),
+      new PausingThumbnailer({ maxPixels: t.config.maxPixels }),
+    );
+    const describing = service.describe(created.id).catch((error: unknown) => error);
+    await renderedOnce;
+    await remove(created.id);
+    resume();
+    expect(await describing).toMatchObject({ code: 'UPLOAD_GONE' });
+    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toBeUndefined();
+  });
+
+  it('shows a photo upright: EXIF orientation is applied, like the upload width and height', async () => {
+    const path = join(await tempDir(), 'rotated.jpg');
+    await makeJpegWithPrivateMetadata(path, { width: 600, height: 300, orientation: 6 });
+    const created = await upload(await readFile(path));
+    expect([created.width, created.height]).toEqual([300, 600]);
+    const { width, height } = await sharp((await get(`/t/${created.id}.webp`)).rawPayload).metadata();
+    expect([width, height]).toEqual([200, 400]);
+  });
+});
