@@ -10,6 +10,7 @@ import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin } from './http/plugins/errors.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
+import { embedRoutes } from './http/routes/embed.routes.js';
 import { fileRoutes } from './http/routes/file.routes.js';
 import { healthRoutes } from './http/routes/health.routes.js';
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
@@ -69,7 +70,8 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   await app.register(authRoutes, { auth: container.auth, secureCookies: config.publicUrl.startsWith('https://') });
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
   await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
-  await app.register(fileRoutes, { files: container.files, uploads: container.uploads });
+  await app.register(embedRoutes, { embeds: container.embeds });
+  await app.register(fileRoutes, { files: container.files, uploads: container.uploads, embeds: container.embeds, publicUrl: config.publicUrl });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
   return app;
 }

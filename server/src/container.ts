@@ -10,7 +10,9 @@ import { SessionRepository } from './repositories/session.repository.js';
 import { SettingRepository } from './repositories/setting.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
+import { EmbedSettingRepository } from './repositories/embed-setting.repository.js';
 import { ApiKeyService } from './services/api-key.service.js';
+import { EmbedService } from './services/embed.service.js';
 import { AuthService } from './services/auth.service.js';
 import { FileService } from './services/file.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
@@ -32,6 +34,7 @@ export interface Container {
   uploads: UploadService;
   files: FileService;
   thumbnails: ThumbnailService;
+  embeds: EmbedService;
   /** Throws when the database or storage cannot be reached. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -64,7 +67,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     scrypt: options.scrypt,
   });
   const cache = new FileCache({ maxBytes: config.cacheSize });
-  const files = new FileService(uploadRepository, storage, cache, links);
+  const files = new FileService(uploadRepository, storage, cache);
   // One bound for all sharp work, upload checks and thumbnails together. Each job holds one of
   // libuv's threads (4 unless UV_THREADPOOL_SIZE says otherwise) while it runs: leaving one
   // free keeps file reads, and so raw serving, moving through a burst of first thumbnails.
@@ -85,6 +88,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     uploads,
     files,
     thumbnails,
+    embeds: new EmbedService(new EmbedSettingRepository(db), uploadRepository, userRepository, links, config.publicUrl),
     async ready() {
       await sql`select 1`.execute(db);
       await storage.check();

@@ -100,7 +100,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
     if (value === undefined || value < min) {
-      problems.push(`${name}=${raw} is not valid: expected a size such as 104857600, 100MB or 512KiB (at least ${min} bytes)`);
+      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s, KiB/MiB/GiB in 1024s) (at least ${min} bytes)`);
       return fallback;
     }
     return value;
@@ -130,7 +130,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
       return raw;
     } catch {
-      problems.push(`${name}=${redact(raw)} is not valid: expected a ${protocols.join(' or ')}// URL`);
+      problems.push(`${name}=${redact(raw)} is not valid: expected a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
       return undefined;
     }
   };
@@ -138,6 +138,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer('PORT', 3000, 0, 65535);
   const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const storage = oneOf<StorageKind>('STORAGE', ['local', 's3'], 'local');
+  if (storage === 's3') problems.push('STORAGE=s3 is not available in this version yet: use STORAGE=local (the S3 driver is planned)');
   let s3: S3Config | undefined;
   if (storage === 's3') {
     const bucket = get('S3_BUCKET');

@@ -55,6 +55,8 @@ export interface UploadTable {
   created_at: string;
   /** Set when deleted: the row stays as a tombstone so its URLs answer 410. */
   deleted_at: string | null;
+  /** JSON of EmbedFields given at upload time, or null. */
+  embed_overrides: string | null;
   /** Guarantees newest-first order among uploads made in the same millisecond. */
   seq: Generated<number>;
 }
@@ -65,7 +67,23 @@ export interface SettingTable {
   value: string;
 }
 
+/** Embed templates for one scope ('server' or a user id); null fields inherit. */
+export interface EmbedSettingTable {
+  scope: string;
+  /** 0 or 1 (portable across dialects); null = inherit. */
+  enabled: number | null;
+  site_name: string | null;
+  title: string | null;
+  description: string | null;
+  author: string | null;
+  author_url: string | null;
+  /** 'auto' (the image's dominant colour) or '#rrggbb'. */
+  color: string | null;
+  updated_at: string;
+}
+
 export interface Database {
+  embed_setting: EmbedSettingTable;
   setting: SettingTable;
   user: UserTable;
   api_key: ApiKeyTable;

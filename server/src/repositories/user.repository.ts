@@ -2,11 +2,30 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Usage, UserRow } from './types.js';
 
+/** The setting row whose existence means the first user (the admin) has registered. */
+const ADMIN_SEAT = 'admin_user_id';
+
 export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(user: UserRow): Promise<void> {
-    await this.db.insertInto('user').values(user).execute();
+  /**
+   * Creates a user; the first one ever becomes admin. The claim of the admin seat is a row
+   * insert in the same transaction, so two first registrations at once cannot both win.
+   * Returns undefined (and creates nothing) when the user would not be first and `mayJoin` is false.
+   */
+  async create(user: Omit<UserRow, 'role'>, mayJoin: boolean): Promise<UserRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .insertInto('setting')
+        .values({ key: ADMIN_SEAT, value: user.id })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .executeTakeFirst();
+      if (!claimed && !mayJoin) return undefined;
+      const row: UserRow = { ...user, role: claimed ? 'admin' : 'user' };
+      await trx.insertInto('user').values(row).execute();
+      return row;
+    });
   }
 
   findById(id: string): Promise<UserRow | undefined> {
@@ -15,11 +34,6 @@ export class UserRepository {
 
   findByUsername(username: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('user').selectAll().where('username', '=', username).executeTakeFirst();
-  }
-
-  async hasAny(): Promise<boolean> {
-    const row = await this.db.selectFrom('user').select('id').limit(1).executeTakeFirst();
-    return row !== undefined;
   }
 
   /** Bytes and files of the user's live uploads (what counts against the quota). */

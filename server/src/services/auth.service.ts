@@ -47,30 +47,30 @@ export class AuthService {
   /** Creates an account with a first API key. The very first account is the admin. */
   async register(username: string, password: string): Promise<{ user: UserView; key: ApiKeyView; token: string }> {
     const name = username.toLowerCase();
-    const first = !(await this.users.hasAny());
-    if (!first && this.options.registration !== 'open') {
+    const taken = () => new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
+    if (await this.users.findByUsername(name)) throw taken();
+    const candidate = {
+      id: newRowId(),
+      username: name,
+      password_hash: await hashPassword(password, this.options.scrypt),
+      quota_bytes: this.options.defaultQuota,
+      created_at: new Date().toISOString(),
+    };
+    let user: UserRow | undefined;
+    try {
+      user = await this.users.create(candidate, this.options.registration === 'open');
+    } catch (error) {
+      // Two registrations of one name at once: the unique index decides.
+      if (await this.users.findByUsername(name)) throw taken();
+      throw error;
+    }
+    if (!user) {
       throw new AppError(
         'REGISTRATION_CLOSED',
         this.options.registration === 'invite'
           ? 'Registration on this server needs an invite; ask its admin.'
           : 'Registration is closed on this server; ask its admin for an account.',
       );
-    }
-    if (await this.users.findByUsername(name)) throw new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
-    const user: UserRow = {
-      id: newRowId(),
-      username: name,
-      password_hash: await hashPassword(password, this.options.scrypt),
-      role: first ? 'admin' : 'user',
-      quota_bytes: this.options.defaultQuota,
-      created_at: new Date().toISOString(),
-    };
-    try {
-      await this.users.create(user);
-    } catch (error) {
-      // Two registrations of one name at once: the unique index decides.
-      if (await this.users.findByUsername(name)) throw new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
-      throw error;
     }
     const { key, token } = await this.apiKeys.create({ userId: user.id }, 'default');
     return { user: toUserView(user), key, token };

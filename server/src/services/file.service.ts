@@ -6,7 +6,7 @@ import type { UploadRow } from '../repositories/types.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { ByteRange } from '../domain/byte-range.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
-import { blobKey, type UploadLinks, type UploadView } from './upload-links.js';
+import { blobKey } from './upload-links.js';
 
 /** What the raw route needs to answer, before reading any byte. */
 export interface RawFile {
@@ -48,7 +48,6 @@ export class FileService {
     private readonly uploads: UploadRepository,
     private readonly storage: StorageDriver,
     private readonly cache: FileCache,
-    private readonly links: UploadLinks,
     options: FileServiceOptions = {},
   ) {
     this.ttl = options.metadataTtlMs ?? 60_000;
@@ -71,14 +70,6 @@ export class FileService {
     const cached = this.cache.get(file.sha256) ?? (await this.cache.load(file.sha256, file.size, () => this.storage.get(key)));
     if (cached) return range ? cached.subarray(range.start, range.end + 1) : cached;
     return this.storage.get(key, range);
-  }
-
-  /** The upload behind a share page, for anyone (the page is public). */
-  async share(id: string): Promise<{ upload: UploadView; dominantColor: string }> {
-    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
-    if (!row) throw new AppError('NOT_FOUND', 'There is no upload here.');
-    if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-    return { upload: this.links.view(row), dominantColor: row.dominant_color };
   }
 
   /** The stored file of an upload, whatever its extension (thumbnails are made from it). */

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Actor } from '../domain/actor.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
+import { type EmbedOverrides, parseOverrides } from '../domain/embed-template.js';
 import { sanitizeFileName } from '../domain/names.js';
 import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
@@ -15,8 +16,17 @@ import type { UserRepository } from '../repositories/user.repository.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
 
-/** One file part of an upload request, as the route hands it over. */
+/** One part of an upload request, as the route hands it over. */
+export type IncomingPart = IncomingFile | IncomingField;
+
+export interface IncomingField {
+  kind: 'field';
+  name: string;
+  value: string;
+}
+
 export interface IncomingFile {
+  kind: 'file';
   fieldname: string;
   filename: string | undefined;
   stream: Readable;
@@ -58,22 +68,29 @@ export class UploadService {
    * (hashed on the way), is checked and stripped while the next part arrives, then one
    * transaction records them all and the bytes are placed in storage.
    */
-  async upload(actor: Actor, files: AsyncIterable<IncomingFile>): Promise<UploadView[]> {
+  async upload(actor: Actor, incoming: AsyncIterable<IncomingPart>, headerOverrides: Record<string, string> = {}): Promise<UploadView[]> {
     const parts: PendingPart[] = [];
+    const overrideInput = { ...headerOverrides };
+    checkOverrides(overrideInput);
     try {
-      for await (const file of files) {
+      for await (const item of incoming) {
         const failed = parts.find((part) => part.failure !== undefined);
         if (failed) throw failed.failure;
-        const part = this.begin(parts.length, file);
+        if (item.kind === 'field') {
+          if (item.name.startsWith(EMBED_FIELD_PREFIX)) overrideInput[item.name.slice(EMBED_FIELD_PREFIX.length)] = item.value;
+          continue;
+        }
+        const part = this.begin(parts.length, item);
         parts.push(part);
-        await this.receive(part, file);
+        await this.receive(part, item);
       }
       if (parts.length === 0) {
         throw new AppError('NO_FILES', 'The request has no image: send each image as a multipart part named files[].');
       }
+      const overrides = checkOverrides(overrideInput);
       const images = await settleInOrder(parts);
       await this.checkQuota(actor, images);
-      return await this.store(actor, parts, images);
+      return await this.store(actor, parts, images, overrides);
     } finally {
       // Every part must be finished before its temp files go, even when another part failed.
       await Promise.allSettled(parts.flatMap((part) => part.result ?? []));
@@ -141,7 +158,8 @@ export class UploadService {
     }
   }
 
-  private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[]): Promise<UploadView[]> {
+  private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[], overrides: EmbedOverrides): Promise<UploadView[]> {
+    const embedOverrides = Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null;
     const now = Date.now();
     const rows: NewUpload[] = images.map((image, i) => ({
       id: newUploadId(),
@@ -155,6 +173,7 @@ export class UploadService {
       sha256: image.sha256,
       dominant_color: image.dominantColor,
       created_at: new Date(now).toISOString(),
+      embed_overrides: embedOverrides,
     }));
     await this.uploads.insertMany(rows);
     // Placed after the commit: a blob whose last reference is being deleted is removed inside
@@ -173,7 +192,7 @@ export class UploadService {
       );
       throw isNoSpace(error) ? new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.') : error;
     }
-    return rows.map((row) => this.links.view({ ...row, deleted_at: null, seq: 0 }));
+    return rows.map((row) => this.links.view({ ...row, deleted_at: null, seq: 0, embed_overrides: embedOverrides }));
   }
 
   async list(actor: Actor, limit: number, before?: string): Promise<{ uploads: UploadView[]; next?: string }> {
@@ -235,6 +254,15 @@ export class UploadService {
     if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${id} has been deleted.`);
     return row;
   }
+}
+
+/** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */
+export const EMBED_FIELD_PREFIX = 'embed_';
+
+function checkOverrides(input: Record<string, string>): EmbedOverrides {
+  const result = parseOverrides(input);
+  if (typeof result === 'string') throw new AppError('VALIDATION_FAILED', `Invalid embed override: ${result}.`);
+  return result;
 }
 
 /** Waits for every part and throws the first failure in request order. */

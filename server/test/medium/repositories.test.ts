@@ -22,7 +22,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
 
   const newUser = async () => {
     const id = newRowId();
-    await users.create({ id, username: `user_${id.toLowerCase()}`, password_hash: 'x', role: 'user', quota_bytes: null, created_at: new Date().toISOString() });
+    await users.create({ id, username: `user_${id.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }, true);
     return id;
   };
   const upload = (userId: string, sha256: string, size = 100): NewUpload => ({
@@ -37,9 +37,19 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     sha256,
     dominant_color: '#000000',
     created_at: new Date().toISOString(),
+    embed_overrides: null,
   });
   const refCount = async (sha256: string) =>
     (await handle.db.selectFrom('blob').select('ref_count').where('sha256', '=', sha256).executeTakeFirst())?.ref_count;
+
+  it('makes exactly one admin even when the first registrations race', async () => {
+    const fresh = new UserRepository((await testDatabase(dialect, await tempDir())).db);
+    const candidates = Array.from({ length: 8 }, (_, i) => ({ id: newRowId(), username: `racer${i}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }));
+    const created = await Promise.all(candidates.map((candidate) => fresh.create(candidate, false)));
+    const made = created.filter((row) => row !== undefined);
+    expect(made.map((row) => row.role)).toEqual(['admin']);
+    expect(await fresh.create({ ...candidates[0]!, id: newRowId(), username: 'late' }, true)).toMatchObject({ role: 'user' });
+  });
 
   it('counts blob references across uploads and removes the object with the last one', async () => {
     const userId = await newUser();

@@ -37,6 +37,24 @@ describe('one error shape everywhere', () => {
     expect(xml.statusCode).toBe(415);
   });
 
+  it('names the offending field in validation errors', async () => {
+    const { token } = await t.newUser();
+    const unknown = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { token }, payload: { name: 'ok', admin: true } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().message).toBe('Invalid body: unknown field "admin".');
+    const limit = await t.app.inject({ method: 'GET', url: '/api/uploads?limit=5000', headers: { token } });
+    expect(limit.json().message).toBe('Invalid querystring: limit must be <= 1000.');
+    const blank = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { token }, payload: { name: '   ' } });
+    expect(blank.statusCode).toBe(400);
+  });
+
+  it('never lets an error response be cached', async () => {
+    const missing = await t.app.inject({ method: 'GET', url: '/i/AAAAAAAAAA.png' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['cache-control']).toBe('no-store');
+    expect(missing.headers.etag).toBeUndefined();
+  });
+
   it('reports liveness and readiness', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });

@@ -276,6 +276,8 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const bad = await t.app.inject({ method: 'GET', url, headers: { range: `bytes=${data.length + 10}-` } });
     expect(bad.statusCode).toBe(416);
     expect(bad.headers['content-range']).toBe(`bytes */${data.length}`);
+    expect(bad.headers['cache-control']).toBe('no-store');
+    expect(bad.headers.etag).toBeUndefined();
 
     expect((await t.app.inject({ method: 'GET', url: `/i/${created.id}.png` })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'GET', url: '/i/AAAAAAAAAA.png' })).statusCode).toBe(404);

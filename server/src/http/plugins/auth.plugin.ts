@@ -24,6 +24,8 @@ export interface AuthPluginOptions {
   auth: AuthService;
 }
 
+const GET_A_KEY = 'Registering (POST /api/auth/register) gives you one; POST /api/keys makes more.';
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The key from `token: <key>` (the seed's header) or `Authorization: Bearer <key>`. */
@@ -40,9 +42,9 @@ function presentedKey(request: FastifyRequest): string | undefined {
 async function authenticate(request: FastifyRequest, options: AuthPluginOptions): Promise<Actor> {
   const key = presentedKey(request);
   if (key !== undefined) {
-    if (!isApiKeyFormat(key)) throw new AppError('UNAUTHORIZED', 'That is not an API key: keys start with di_. Create one at /auth.');
+    if (!isApiKeyFormat(key)) throw new AppError('UNAUTHORIZED', `That is not an API key: keys start with di_. ${GET_A_KEY}`);
     const actor = await options.apiKeys.authenticate(key);
-    if (!actor) throw new AppError('UNAUTHORIZED', 'This API key is not valid or has been revoked. Create a new one at /auth.');
+    if (!actor) throw new AppError('UNAUTHORIZED', `This API key is not valid or has been revoked. ${GET_A_KEY}`);
     return actor;
   }
   const session = request.cookies[SESSION_COOKIE];
@@ -56,7 +58,7 @@ async function authenticate(request: FastifyRequest, options: AuthPluginOptions)
     }
     return actor;
   }
-  throw new AppError('UNAUTHORIZED', 'Send your API key in the token header (or Authorization: Bearer). Get one at /auth.');
+  throw new AppError('UNAUTHORIZED', `Send your API key in the token header (or Authorization: Bearer). ${GET_A_KEY}`);
 }
 
 export const authPlugin = fp<AuthPluginOptions>(

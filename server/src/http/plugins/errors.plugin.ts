@@ -39,22 +39,44 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
     default:
       break;
   }
-  if (error.validation) {
-    return new AppError('VALIDATION_FAILED', `Invalid ${error.validationContext ?? 'request'}: ${error.message.replace(/^(body|querystring|params|headers)\/?/, '')}`.trim());
-  }
+  if (error.validation) return new AppError('VALIDATION_FAILED', validationMessage(error));
   return undefined;
 }
 
-const CODE_FOR_STATUS = new Map<number, ErrorCode>();
+/** "Invalid querystring: limit must be <= 1000", naming the field even for unknown ones. */
+function validationMessage(error: FastifyError): string {
+  const context = error.validationContext ?? 'request';
+  const problems = (error.validation ?? []).map((issue) => {
+    const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const unknown = (issue.params as { additionalProperty?: string }).additionalProperty;
+    if (unknown !== undefined) return `unknown field "${path ? `${path}.` : ''}${unknown}"`;
+    return `${path || context} ${issue.message ?? 'is invalid'}`;
+  });
+  return `Invalid ${context}: ${problems.join('; ') || error.message}.`;
+}
+
+const CODE_FOR_STATUS = new Map<number, string>();
 for (const [code, status] of Object.entries(ERROR_STATUS) as [ErrorCode, number][]) {
   if (!CODE_FOR_STATUS.has(status)) CODE_FOR_STATUS.set(status, code);
+}
+
+/** A client error of Fastify's or Node's own (408, 414, 431 ...): keep its status, name it like ours. */
+function clientError(status: number, message: string): ErrorBodyParts {
+  const code = CODE_FOR_STATUS.get(status) ?? (STATUS_CODES[status] ?? 'Bad Request').toUpperCase().replace(/[^A-Z]+/g, '_');
+  return { statusCode: status, code, message };
+}
+
+interface ErrorBodyParts {
+  statusCode: number;
+  code: string;
+  message: string;
 }
 
 /** Multipart parse failures from busboy carry no code; errno errors (ENOSPC...) are ours, not the client's. */
 const isMultipartParseError = (request: FastifyRequest, error: Error): boolean =>
   request.isMultipart() && !('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) && !('statusCode' in error);
 
-export function toErrorBody(request: FastifyRequest, error: AppError): ErrorBody {
+export function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody {
   return {
     statusCode: error.statusCode,
     code: error.code,
@@ -77,17 +99,20 @@ export const errorsPlugin = fp<ErrorsOptions>(
     });
 
     app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      let error: AppError;
+      let error: ErrorBodyParts;
       if (isAppError(raw)) error = raw;
       else if (fromFastify(raw, options)) error = fromFastify(raw, options)!;
       else if (raw.code === 'ENOSPC') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
       else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
-      else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) {
-        error = new AppError(CODE_FOR_STATUS.get(raw.statusCode) ?? 'BAD_REQUEST', raw.message);
-      } else {
+      else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
+      else {
         request.log.error({ err: raw }, 'unhandled error');
         error = new AppError('INTERNAL_ERROR', `Something went wrong on our side. If it keeps happening, report request ${request.id}.`);
       }
+      // A route may have set caching headers for the file it meant to send; errors are never cached.
+      reply.removeHeader('etag');
+      reply.removeHeader('last-modified');
+      reply.header('cache-control', 'no-store');
       if (error.statusCode >= 500) reply.header('retry-after', '30');
       return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
     });

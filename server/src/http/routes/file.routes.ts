@@ -1,14 +1,18 @@
 import { Type } from 'typebox';
 import { AppError, isAppError } from '../../domain/errors.js';
+import type { EmbedService } from '../../services/embed.service.js';
 import type { FileService } from '../../services/file.service.js';
 import type { UploadService } from '../../services/upload.service.js';
 import { parseRange } from '../range.js';
-import { deletedPage, deletionConfirmPage, messagePage, sharePage } from '../views/pages.js';
+import { deletedPage, deletionConfirmPage, messagePage } from '../views/pages.js';
+import { sharePage, sharePageCsp } from '../views/share-page.js';
 import type { App } from '../types.js';
 
 export interface FileRoutesOptions {
   files: FileService;
   uploads: UploadService;
+  embeds: EmbedService;
+  publicUrl: string;
 }
 
 /** Headers for user content: cacheable forever (ids never change bytes), never active. */
@@ -24,7 +28,9 @@ const HTML = 'text/html; charset=utf-8';
 const PageParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const DeleteParams = Type.Object({ id: Type.String({ maxLength: 64 }), secret: Type.String({ maxLength: 128 }) });
 
-export async function fileRoutes(app: App, { files, uploads }: FileRoutesOptions): Promise<void> {
+export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }: FileRoutesOptions): Promise<void> {
+  const shareCsp = sharePageCsp(publicUrl);
+
   app.get(
     '/i/:file',
     { schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
@@ -55,9 +61,10 @@ export async function fileRoutes(app: App, { files, uploads }: FileRoutesOptions
     '/:id',
     { schema: { tags: ['files'], summary: 'Share page: the image with Open Graph and Twitter card tags', params: PageParams } },
     async (request, reply) => {
-      reply.type(HTML);
+      // The same page for every user agent: Discord's crawler and people get one answer.
+      reply.type(HTML).header('content-security-policy', shareCsp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'strict-origin-when-cross-origin');
       try {
-        return sharePage(await files.share(request.params.id));
+        return sharePage(await embeds.sharePage(request.params.id));
       } catch (error) {
         return htmlError(error, reply);
       }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../domain/errors.js';
-import type { IncomingFile, UploadService } from '../../services/upload.service.js';
+import type { IncomingPart, UploadService } from '../../services/upload.service.js';
 import { actorOf } from '../plugins/auth.plugin.js';
 import { IdParams } from '../schemas/common.js';
 import { UploadCreatedResponse, UploadListQuery, UploadResponse } from '../schemas/upload.schemas.js';
@@ -12,12 +12,26 @@ export interface UploadRoutesOptions {
   publicUrl: string;
 }
 
-/** The file parts of a multipart request, in order; text fields are skipped. */
-async function* fileParts(request: FastifyRequest): AsyncGenerator<IncomingFile> {
+/** The parts of a multipart request, in order. */
+async function* incomingParts(request: FastifyRequest): AsyncGenerator<IncomingPart> {
   for await (const part of request.parts()) {
-    if (part.type !== 'file') continue;
-    yield { fieldname: part.fieldname, filename: part.filename, stream: part.file, truncated: () => part.file.truncated };
+    if (part.type === 'file') {
+      yield { kind: 'file', fieldname: part.fieldname, filename: part.filename, stream: part.file, truncated: () => part.file.truncated };
+    } else if (typeof part.value === 'string') {
+      yield { kind: 'field', name: part.fieldname, value: part.value };
+    }
   }
+}
+
+/** `x-embed-title: ...` headers (UTF-8, as ShareX sends them) shape the upload's embed too. */
+function embedHeaders(request: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name.startsWith('x-embed-') && typeof value === 'string') {
+      out[name.slice('x-embed-'.length)] = Buffer.from(value, 'latin1').toString('utf8');
+    }
+  }
+  return out;
 }
 
 export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoutesOptions): Promise<void> {
@@ -36,7 +50,7 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
       if (!request.isMultipart()) {
         throw new AppError('MALFORMED_MULTIPART', 'Uploads must be sent as multipart/form-data with images in files[] parts.');
       }
-      const files = await uploads.upload(actorOf(request), fileParts(request));
+      const files = await uploads.upload(actorOf(request), incomingParts(request), embedHeaders(request));
       return reply.code(201).send({ files });
     },
   );

@@ -35,7 +35,7 @@ export const AccountResponse = Type.Object({
 });
 
 export const CreateKeyBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A label such as "ShareX on my laptop"' }) },
   { additionalProperties: false },
 );
 export const CreatedKeyResponse = Type.Object({ key: ApiKeyResponse, token: Type.String() });

@@ -1,0 +1,77 @@
+import { type Static, type TBoolean, type TString, Type } from 'typebox';
+import { EMBED_LIMITS } from '../../domain/embed-template.js';
+
+const template = (description: string) =>
+  Type.String({ maxLength: EMBED_LIMITS.template.chars, description: `${description}. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name}` });
+/**
+ * `type: [x, 'null']` rather than anyOf: Ajv's type coercion (needed for query strings) would
+ * otherwise turn a null into "" or false in the first branch it tries.
+ */
+const nullable = <T extends TString | TBoolean>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+
+const fields = {
+  enabled: Type.Boolean({ description: 'Off = the link shows the bare image, without text or colour' }),
+  site_name: template('Small line above the title (oEmbed provider_name)'),
+  title: template(`Embed title; cut at ${EMBED_LIMITS.title.bytes} bytes`),
+  description: template(`Embed text; cut at ${EMBED_LIMITS.description.bytes} bytes`),
+  author: template('Author line (oEmbed author_name)'),
+  author_url: Type.String({ maxLength: EMBED_LIMITS.url.chars, pattern: '^(|https?://\\S+)$', description: 'Link of the author line; empty = this server' }),
+  color: Type.String({ pattern: '^(auto|#[0-9a-fA-F]{6})$', description: '"auto" (the image\'s dominant colour) or #rrggbb' }),
+};
+
+export const EmbedFieldsResponse = Type.Object(fields);
+
+/** PATCH body: any subset; null resets a field to the server default. */
+export const EmbedPatchBody = Type.Object(
+  {
+    enabled: Type.Optional(nullable(fields.enabled)),
+    site_name: Type.Optional(nullable(fields.site_name)),
+    title: Type.Optional(nullable(fields.title)),
+    description: Type.Optional(nullable(fields.description)),
+    author: Type.Optional(nullable(fields.author)),
+    author_url: Type.Optional(nullable(fields.author_url)),
+    color: Type.Optional(nullable(fields.color)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const EmbedSettingsResponse = Type.Object({
+  settings: Type.Object({
+    enabled: nullable(fields.enabled),
+    site_name: nullable(fields.site_name),
+    title: nullable(fields.title),
+    description: nullable(fields.description),
+    author: nullable(fields.author),
+    author_url: nullable(fields.author_url),
+    color: nullable(fields.color),
+  }),
+  defaults: EmbedFieldsResponse,
+  effective: EmbedFieldsResponse,
+});
+
+export const EmbedTagResponse = Type.Object({
+  attribute: Type.Union([Type.Literal('property'), Type.Literal('name'), Type.Literal('link')]),
+  key: Type.String(),
+  content: Type.String(),
+});
+
+export const OEmbedResponse = Type.Object({
+  version: Type.Literal('1.0'),
+  type: Type.Literal('link'),
+  title: Type.String(),
+  author_name: Type.Optional(Type.String()),
+  author_url: Type.Optional(Type.String()),
+  provider_name: Type.String(),
+  provider_url: Type.String(),
+  thumbnail_url: Type.String(),
+  thumbnail_width: Type.Integer(),
+  thumbnail_height: Type.Integer(),
+});
+
+export const EmbedPreviewResponse = Type.Object({
+  tags: Type.Array(EmbedTagResponse),
+  /** The same tags as the page's HTML. */
+  html: Type.String(),
+  oembed: OEmbedResponse,
+});
