@@ -115,6 +115,41 @@ describe('the real server on a real port', () => {
   });
 });
 
+describe('several workers (WORKERS=2)', () => {
+  /** A new connection per request, so node:cluster spreads them over the workers. */
+  const statusOf = (url: string) =>
+    new Promise<number>((resolve, reject) => {
+      httpRequest(url, { agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .on('error', reject)
+        .end();
+    });
+
+  it.each(['256MB', '0'])('stops serving a deleted upload from every worker at once (CACHE_SIZE=%s)', async (cacheSize) => {
+    const server = await startServer({ DATA_DIR: await tempDir(), WORKERS: '2', CACHE_SIZE: cacheSize });
+    try {
+      const token = await register(server.url);
+      const form = new FormData();
+      form.append('files[]', new Blob([new Uint8Array(await png(30, 30, 31))]), 'w.png');
+      const { files } = (await (await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as { files: Upload[] };
+      const raw = files[0]!.raw_url;
+      // Warm both workers' memory with the file and its metadata.
+      const warm = await Promise.all(Array.from({ length: 20 }, () => statusOf(raw)));
+      expect(new Set(warm)).toEqual(new Set([200]));
+
+      expect((await fetch(`${server.url}/api/uploads/${files[0]!.id}`, { method: 'DELETE', headers: { token } })).status).toBe(204);
+      // The other worker hears of it over IPC within moments: wait for that, then every answer is 410.
+      await until(async () => (await Promise.all(Array.from({ length: 10 }, () => statusOf(raw)))).every((s) => s === 410), 5_000, 'every worker to answer 410');
+      const after = await Promise.all(Array.from({ length: 40 }, () => statusOf(raw)));
+      expect(new Set(after)).toEqual(new Set([410]));
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+});
+
 describe('process lifecycle', () => {
   it('keeps every upload across a restart on the same DATA_DIR', async () => {
     const dataDir = await tempDir();

@@ -12,6 +12,7 @@ import { UploadRepository } from './repositories/upload.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { EmbedSettingRepository } from './repositories/embed-setting.repository.js';
 import { ApiKeyService } from './services/api-key.service.js';
+import { type DeletionBus, LocalDeletionBus } from './services/deletion-bus.js';
 import { EmbedService } from './services/embed.service.js';
 import { AuthService } from './services/auth.service.js';
 import { FileService } from './services/file.service.js';
@@ -45,6 +46,8 @@ export interface ContainerOptions {
   database?: DatabaseHandle;
   /** Lowered only by tests. */
   scrypt?: ScryptParams;
+  /** How deletions reach other processes. @default in-process only */
+  deletions?: DeletionBus;
 }
 
 /** The composition root: every service gets its collaborators here and nowhere else. */
@@ -74,8 +77,10 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const sharpSlots = new Semaphore(Math.min(availableParallelism(), 3));
   const images = new ImageProcessor({ maxPixels: config.maxPixels, semaphore: sharpSlots });
   const thumbnails = new ThumbnailService(files, storage, cache, new Thumbnailer({ maxPixels: config.maxPixels, semaphore: sharpSlots }));
+  const deletions = options.deletions ?? new LocalDeletionBus();
+  deletions.subscribe((id) => files.forget(id));
   const uploads = new UploadService(uploadRepository, userRepository, storage, images, links, { maxFileSize: config.maxFileSize }, (id) =>
-    files.forget(id),
+    deletions.publish(id),
   );
 
   return {

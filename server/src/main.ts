@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createContainer } from './container.js';
 import { migrate, openDatabase } from './db/database.js';
@@ -26,7 +27,7 @@ async function prepareDatabase(config: Readonly<Config>): Promise<void> {
 }
 
 async function serve(config: Readonly<Config>): Promise<void> {
-  const container = await createContainer(config);
+  const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : {});
   const app = await buildApp(container, {
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
   });
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
 
   // Several processes share the port (node:cluster); all state is in the database and storage.
   for (let i = 0; i < config.workers; i++) cluster.fork();
+  relayDeletions();
   let stopping = false;
   cluster.on('exit', (worker, code) => {
     if (!stopping && code !== 0) {

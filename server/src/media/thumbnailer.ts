@@ -3,13 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { AppError } from '../domain/errors.js';
+import { THUMBNAIL_BOX } from '../domain/thumbnail-size.js';
 import { withCorruptErrors } from './media-errors.js';
 import { Semaphore } from './semaphore.js';
 
 export interface ThumbnailerOptions {
   /** Width x height of the (first) frame above which an input is refused. */
   maxPixels: number;
-  /** The thumbnail fits in a square of this many pixels. @default 400 */
+  /** The thumbnail fits in a square of this many pixels. @default THUMBNAIL_BOX (400) */
   box?: number;
   /** Thumbnails rendered at once; ignored when `semaphore` is given. @default os.availableParallelism() */
   concurrency?: number;
@@ -40,7 +41,7 @@ export class Thumbnailer {
 
   constructor(options: ThumbnailerOptions) {
     this.maxPixels = options.maxPixels;
-    this.box = options.box ?? 400;
+    this.box = options.box ?? THUMBNAIL_BOX;
     this.slots = options.semaphore ?? new Semaphore(options.concurrency ?? availableParallelism());
   }
 

@@ -26,9 +26,9 @@ interface Entry {
 
 export interface FileServiceOptions {
   /**
-   * How long this node trusts what it knows of an id. Deletion clears the entry on the node
-   * that deleted; other nodes learn of it within this time.
-   * @default 60000
+   * How long this process trusts what it knows of an id. Deletions reach the processes of
+   * this machine at once (DeletionBus); other nodes learn of them within this time.
+   * @default 10000
    */
   metadataTtlMs?: number;
   /** @default 100000 */
@@ -50,7 +50,7 @@ export class FileService {
     private readonly cache: FileCache,
     options: FileServiceOptions = {},
   ) {
-    this.ttl = options.metadataTtlMs ?? 60_000;
+    this.ttl = options.metadataTtlMs ?? 10_000;
     this.maxEntries = options.metadataEntries ?? 100_000;
   }
 
@@ -67,9 +67,15 @@ export class FileService {
   /** The whole file (a Buffer when it is small enough to keep in memory) or one range of it. */
   async read(file: RawFile, range?: ByteRange): Promise<Buffer | Readable> {
     const key = blobKey(file.sha256);
-    const cached = this.cache.get(file.sha256) ?? (await this.cache.load(file.sha256, file.size, () => this.storage.get(key)));
-    if (cached) return range ? cached.subarray(range.start, range.end + 1) : cached;
-    return this.storage.get(key, range);
+    try {
+      const cached = this.cache.get(file.sha256) ?? (await this.cache.load(file.sha256, file.size, () => this.storage.get(key)));
+      if (cached) return range ? cached.subarray(range.start, range.end + 1) : cached;
+      return await this.storage.get(key, range);
+    } catch (error) {
+      // The bytes went away under us: another node deleted the last upload of them.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('UPLOAD_GONE', 'This file has been deleted.');
+      throw error;
+    }
   }
 
   /** The stored file of an upload, whatever its extension (thumbnails are made from it). */

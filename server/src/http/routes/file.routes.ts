@@ -3,7 +3,7 @@ import { AppError, isAppError } from '../../domain/errors.js';
 import type { EmbedService } from '../../services/embed.service.js';
 import type { FileService } from '../../services/file.service.js';
 import type { UploadService } from '../../services/upload.service.js';
-import { parseRange } from '../range.js';
+import { sendFile } from '../send-file.js';
 import { deletedPage, deletionConfirmPage, messagePage } from '../views/pages.js';
 import { sharePage, sharePageCsp } from '../views/share-page.js';
 import type { App } from '../types.js';
@@ -14,15 +14,6 @@ export interface FileRoutesOptions {
   embeds: EmbedService;
   publicUrl: string;
 }
-
-/** Headers for user content: cacheable forever (ids never change bytes), never active. */
-const USER_CONTENT_HEADERS = {
-  'cache-control': 'public, max-age=31536000, immutable',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; sandbox",
-  'cross-origin-resource-policy': 'cross-origin',
-  'accept-ranges': 'bytes',
-};
 
 const HTML = 'text/html; charset=utf-8';
 const PageParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -39,21 +30,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
       const dot = name.lastIndexOf('.');
       if (dot < 1) throw new AppError('NOT_FOUND', `There is no file ${name} here.`);
       const file = await files.describe(name.slice(0, dot), name.slice(dot + 1).toLowerCase());
-      reply.headers(USER_CONTENT_HEADERS).header('etag', file.etag).type(file.mime);
-      if (request.headers['if-none-match'] === file.etag || request.headers['if-none-match'] === '*') {
-        return reply.code(304).send();
-      }
-      const ifRange = request.headers['if-range'];
-      const range = ifRange === undefined || ifRange === file.etag ? parseRange(request.headers.range, file.size) : undefined;
-      if (range === 'unsatisfiable') {
-        reply.header('content-range', `bytes */${file.size}`);
-        throw new AppError('RANGE_NOT_SATISFIABLE', `The file has ${file.size} bytes; that range is outside it.`);
-      }
-      const body = await files.read(file, range);
-      if (range) {
-        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
-      }
-      return reply.header('content-length', range ? range.end - range.start + 1 : file.size).send(body);
+      return sendFile(request, reply, file, (range) => files.read(file, range));
     },
   );
 
