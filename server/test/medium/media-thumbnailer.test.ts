@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
+import { thumbnailSize } from '../../src/domain/thumbnail-size.js';
 import { Semaphore } from '../../src/media/semaphore.js';
 import { type Thumbnail, Thumbnailer } from '../../src/media/thumbnailer.js';
 import { makeAnimatedGifWithMetadata, makeJpeg, makeJpegWithPrivateMetadata, makePng, makeWebpWithMetadata, sha256 } from '../helpers/images.js';
@@ -48,6 +49,16 @@ describe('Thumbnailer', () => {
     expect([thumbnail.width, thumbnail.height]).toEqual([expectedWidth, expectedHeight]);
     const metadata = await sharp(bytes).metadata();
     expect([metadata.width, metadata.height]).toEqual([expectedWidth, expectedHeight]);
+  });
+
+  it('makes exactly the size that oEmbed announces (domain/thumbnail-size.ts)', async () => {
+    for (const [width, height] of [[1201, 799], [401, 3], [3, 401], [1919, 1081], [999, 333], [641, 479], [4097, 77], [400, 400]] as const) {
+      const input = fresh('in.png');
+      await makePng(input, { width, height, color: '#808080' });
+      const { thumbnail } = await render(input);
+      const announced = thumbnailSize(width, height);
+      expect([width, height, thumbnail.width, thumbnail.height]).toEqual([width, height, announced.width, announced.height]);
+    }
   });
 
   it('writes WebP, whatever the input, without any metadata', async () => {
