@@ -75,6 +75,8 @@ interface Header {
   height: number;
   pages: number;
   orientation: number | undefined;
+  /** EXIF or XMP present (what stripping must remove). */
+  identifying: boolean;
 }
 
 /**
@@ -100,6 +102,14 @@ export class ImageProcessor {
     const format = FORMATS[mime];
     const header = await this.decoding.run(() => readHeader(input.path, format));
     const decodeLimit = this.checkPixels(header);
+    if (mime === 'image/avif' && header.identifying) {
+      // Privacy by default: we cannot yet remove AVIF metadata without re-encoding, so we refuse
+      // rather than publish someone's GPS position.
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'is an AVIF with embedded EXIF/XMP metadata, which this server cannot remove yet: export it without metadata, or as PNG, JPEG or WebP',
+      );
+    }
 
     // Decoding (CPU, in libuv threads) and stripping (file I/O) overlap.
     const [stored, colour] = await Promise.allSettled([
@@ -155,6 +165,7 @@ async function readHeader(path: string, format: FormatInfo): Promise<Header> {
     height: metadata.pageHeight ?? height,
     pages: metadata.pages ?? 1,
     orientation: metadata.orientation,
+    identifying: metadata.exif !== undefined || metadata.xmp !== undefined,
   };
 }
 

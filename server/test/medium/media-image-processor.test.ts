@@ -13,6 +13,7 @@ import {
   makeAnimatedGifWithMetadata,
   makeJpeg,
   makeJpegWithPrivateMetadata,
+  PRIVATE_EXIF,
   makePng,
   makePngBomb,
   makePngWithMetadata,
@@ -257,12 +258,20 @@ describe('ImageProcessor: WebP and GIF', () => {
     expect(result).toMatchObject({ mime: 'image/gif', ext: 'gif', width: 40, height: 30 });
   });
 
-  it('accepts AVIF and stores it as uploaded (its metadata is not stripped yet)', async () => {
+  it('accepts an AVIF without metadata and stores it as uploaded', async () => {
     const path = fresh('photo.avif');
     await baseImage({ color: '#3366cc', width: 64, height: 32 }).avif().toFile(path);
     const received = await receivedFile(path);
     const result = await processor.process(received, fresh('scratch'));
     expect(result).toMatchObject({ mime: 'image/avif', ext: 'avif', width: 64, height: 32, path });
+  });
+
+  it('refuses an AVIF carrying EXIF or XMP, which it cannot strip yet, rather than publish it', async () => {
+    const path = fresh('gps.avif');
+    await baseImage({ width: 32, height: 32 }).avif().withExif(PRIVATE_EXIF).toFile(path);
+    const error = await refusal(path);
+    expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(error.message).toMatch(/^is an AVIF with embedded EXIF\/XMP metadata/);
   });
 });
 
