@@ -152,23 +152,18 @@ describe('the share page in Chromium', () => {
       await page.screenshot({ path: screenshot, fullPage: true });
       console.info(`screenshot: ${screenshot}`);
 
-      // Chromium's automatic /favicon.ico request 404s: a known server bug, pinned by its own test below.
-      expect((await problems()).filter((problem) => !problem.includes('/favicon.ico'))).toEqual([]);
+      expect(await problems()).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  /**
-   * Bugs this suite found in the share page. Each test states what should hold and fails
-   * today; vitest's `.fails` keeps the suite green until the fix lands, then turns red so the
-   * `.fails` gets dropped and the test guards the fix.
-   */
-  describe('known share page bugs (drop .fails once fixed)', () => {
-    it.fails('desktop: the icon the browser asks for exists, so no 404 is logged on every visit', async () => {
+  /** Layout details this suite once caught broken: they guard the fixes. */
+  describe('layout details', () => {
+    it('desktop: the icon the browser asks for exists, so no 404 is logged on every visit', async () => {
       const { context, page } = await openSharePage(VIEWPORTS[0]!.options);
       try {
-        // Without <link rel="icon">, browsers fetch /favicon.ico; today that 404s and Chromium logs an error.
+        // Without a working icon, browsers fetch /favicon.ico, get a 404 and log an error on every visit.
         const declared = await page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel~="icon"]')?.href ?? null);
         const icon = await context.request.get(declared ?? new URL('/favicon.ico', uploaded.url).href);
         expect(icon.status()).toBe(200);
@@ -178,7 +173,7 @@ describe('the share page in Chromium', () => {
       }
     });
 
-    it.fails('a portrait phone screenshot keeps its aspect ratio on desktop and phone', async () => {
+    it('a portrait phone screenshot keeps its aspect ratio on desktop and phone', async () => {
       const ratios: Record<string, number> = {};
       for (const { label, options } of VIEWPORTS) {
         const { context, page } = await openSharePage(options, portrait);
@@ -194,7 +189,7 @@ describe('the share page in Chromium', () => {
       expect(ratios).toEqual({ desktop: natural, phone: natural });
     });
 
-    it.fails("phone: the page's small-screen rules apply (main padding 12px, title 1rem), not the desktop ones", async () => {
+    it("phone: the page's small-screen rules apply (main padding 12px, title 1rem), not the desktop ones", async () => {
       const { context, page } = await openSharePage(VIEWPORTS[1]!.options);
       try {
         const card = (await page.locator('.card').boundingBox())!;
@@ -205,7 +200,7 @@ describe('the share page in Chromium', () => {
       }
     });
 
-    it.fails('phone: the file name wraps between words, never inside one', async () => {
+    it('phone: the file name wraps between words, never inside one', async () => {
       const { context, page } = await openSharePage(VIEWPORTS[1]!.options);
       try {
         // Each word without a natural break point (no hyphen) must sit on one line.

@@ -9,6 +9,7 @@ import { authPlugin } from './http/plugins/auth.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin } from './http/plugins/errors.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
+import { assetRoutes } from './http/routes/asset.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
 import { embedRoutes } from './http/routes/embed.routes.js';
 import { fileRoutes } from './http/routes/file.routes.js';
@@ -66,6 +67,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   });
   await app.register(authPlugin, { apiKeys: container.apiKeys, auth: container.auth });
 
+  await app.register(assetRoutes);
   await app.register(healthRoutes, { ready: () => container.ready() });
   await app.register(authRoutes, { auth: container.auth, secureCookies: config.publicUrl.startsWith('https://') });
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });

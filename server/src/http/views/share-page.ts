@@ -23,14 +23,14 @@ export const sharePageCsp = (publicUrl: string): string =>
   `default-src 'none'; img-src ${new URL(publicUrl).origin}; style-src 'unsafe-inline'; script-src ${COPY_SCRIPT_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 const SHARE_STYLE = `
-.card{background:#2b2d31;border-radius:12px;padding:16px;box-shadow:0 8px 32px #0006}
+.card{background:#2b2d31;border-radius:12px;padding:16px;box-shadow:0 8px 32px #0006;overflow:hidden}
 .frame{background:repeating-conic-gradient(#313338 0 25%,#2b2d31 0 50%) 0 0/20px 20px;border-radius:8px;overflow:hidden;display:flex;justify-content:center}
-.frame img{display:block;max-width:100%;height:auto;max-height:78vh;border-radius:0;box-shadow:none}
+.frame img{display:block;max-width:100%;width:auto;height:auto;max-height:max(40vh,calc(100vh - 320px));border-radius:0;box-shadow:none}
 .links{display:grid;grid-template-columns:1fr auto;gap:8px;margin-top:12px;text-align:left}
 .links input{min-width:0;background:#1e1f22;color:#dbdee1;border:1px solid #3f4147;border-radius:6px;padding:9px 10px;font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 .links button{margin:0}
 .actions{margin-top:12px}
-.accent{height:4px;border-radius:12px 12px 0 0;margin:-16px -16px 16px}
+.accent{height:4px;margin:-16px -16px 16px}
 @media (max-width:600px){main{padding:12px}.card{padding:12px}.accent{margin:-12px -12px 12px}h1{font-size:1rem}}`;
 
 export function sharePage(share: SharePage): string {
