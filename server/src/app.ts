@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.js';
-import { newSecret } from './domain/ids.js';
+import { randomBase62 } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
@@ -24,13 +24,20 @@ export interface BuildAppOptions {
 }
 
 
+function requestIds(): () => string {
+  const prefix = randomBase62(8);
+  let counter = 0;
+  return () => `${prefix}${(counter++).toString(36)}`;
+}
+
 /** Builds the HTTP app around a container. It never listens: main.ts and tests decide that. */
 export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App> {
   const { config } = container;
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: config.trustProxy,
-    genReqId: () => newSecret().slice(0, 16),
+    // Unique per process start and cheap: request ids correlate logs, they are not secrets.
+    genReqId: requestIds(),
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
     // Slow clients must not hold a socket forever; uploads of large files need the time, so headers only.
@@ -52,7 +59,8 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
 
   await app.register(errorsPlugin, { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize });
   await app.register(drainPlugin);
-  await app.register(cookie);
+  // hook: false — no cookie parsing on every request; auth parses the header when it needs it.
+  await app.register(cookie, { hook: false });
   await app.register(multipart, {
     limits: {
       fileSize: config.maxFileSize,

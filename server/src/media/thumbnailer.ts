@@ -24,6 +24,8 @@ export interface Thumbnail {
   height: number;
   size: number;
   sha256: string;
+  /** The file's bytes, a few tens of KB: the caller may cache them instead of reading the file back. */
+  data: Buffer;
 }
 
 /**
@@ -67,7 +69,7 @@ export class Thumbnailer {
       ),
     );
     await writeFile(outputPath, data);
-    return { width: info.width, height: info.height, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    return { width: info.width, height: info.height, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
   }
 
   private tooLarge(): AppError {
@@ -77,3 +79,19 @@ export class Thumbnailer {
 
 /** libvips checks limitInputPixels against the header, before decoding any pixel. */
 const isPixelLimit = (error: unknown): boolean => error instanceof Error && error.message.includes('exceeds pixel limit');
+
+/** Bytes a WebP file's header needs to say how long the file is. */
+export const WEBP_HEADER_BYTES = 12;
+
+/**
+ * Whether a file of `size` bytes starting with `header` is a whole WebP: its RIFF header
+ * gives the file's length, so a file cut short (or left empty) by a crash fails this.
+ */
+export function isWholeWebp(header: Buffer, size: number): boolean {
+  return (
+    header.length >= WEBP_HEADER_BYTES &&
+    header.toString('latin1', 0, 4) === 'RIFF' &&
+    header.toString('latin1', 8, 12) === 'WEBP' &&
+    header.readUInt32LE(4) + 8 === size
+  );
+}

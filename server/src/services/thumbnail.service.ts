@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { ByteRange } from '../domain/byte-range.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { newRowId } from '../domain/ids.js';
-import type { Thumbnailer } from '../media/thumbnailer.js';
+import { isWholeWebp, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import type { FileService, RawFile } from './file.service.js';
@@ -94,7 +94,7 @@ export class ThumbnailService {
   private async findOrRender(source: RawFile): Promise<ThumbnailFile> {
     const key = thumbnailKey(source.sha256);
     const stored = await this.storage.stat(key);
-    const { size, sha256 } = stored ? await this.hashStored(key, stored.size) : await this.render(source, key);
+    const { size, sha256 } = (stored && (await this.hashStored(key, stored.size))) ?? (await this.render(source, key));
     const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source };
     // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
     if (this.known.size >= this.maxEntries) this.known.delete(this.known.keys().next().value!);
@@ -102,13 +102,29 @@ export class ThumbnailService {
     return thumbnail;
   }
 
-  /** A thumbnail made earlier (or by another node): its ETag needs its hash. */
-  private async hashStored(key: string, size: number): Promise<{ size: number; sha256: string }> {
+  /**
+   * A thumbnail made earlier (or by another node): its ETag needs its hash. Undefined, and
+   * the object removed, when a crash cut it short (they are placed without syncing).
+   */
+  private async hashStored(key: string, size: number): Promise<{ size: number; sha256: string } | undefined> {
     const hash = createHash('sha256');
+    let header: Buffer = Buffer.alloc(0);
     // Through the cache: the request that asked is about to send these bytes.
     const whole = await this.cache.load(key, size, () => this.storage.get(key));
-    if (whole) hash.update(whole);
-    else for await (const chunk of await this.storage.get(key)) hash.update(chunk as Buffer);
+    if (whole) {
+      header = whole;
+      hash.update(whole);
+    } else {
+      for await (const chunk of (await this.storage.get(key)) as AsyncIterable<Buffer>) {
+        if (header.length < WEBP_HEADER_BYTES) header = Buffer.concat([header, chunk.subarray(0, WEBP_HEADER_BYTES - header.length)]);
+        hash.update(chunk);
+      }
+    }
+    if (!isWholeWebp(header, size)) {
+      this.cache.delete(key);
+      await this.storage.delete(key);
+      return undefined;
+    }
     return { size, sha256: hash.digest('hex') };
   }
 
@@ -132,7 +148,9 @@ export class ThumbnailService {
         await original.release();
       }
       this.renderCount += 1;
-      await this.storage.putFile(key, temp);
+      // Not synced: a thumbnail can be made again, and hashStored() notices one a crash cut
+      // short. The syncs would cost about as much as everything else here but the render.
+      await this.storage.putFile(key, temp, { durable: false });
       // The last upload of these bytes may have been deleted while this rendered. Deletion
       // removes the original, then the thumbnail (UploadService.removeObjects); checking the
       // original after placing the thumbnail means one of the two always removes it.
@@ -140,6 +158,7 @@ export class ThumbnailService {
         await this.storage.delete(key);
         throw gone();
       }
+      this.cache.set(key, made.data);
       return made;
     } finally {
       await rm(temp, { force: true });

@@ -12,7 +12,7 @@ import {
 } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, LocalFile, StorageDriver, StoredObject } from './storage-driver.js';
+import type { ByteRange, LocalFile, PutOptions, StorageDriver, StoredObject } from './storage-driver.js';
 
 /** 64 KiB reads: a quarter of the syscalls of the 16 KiB default when streaming images. */
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -58,12 +58,13 @@ export class LocalStorage implements StorageDriver {
   /**
    * Moves `sourcePath` into place. The order makes it crash-safe: the data reaches the disk
    * before the rename can, and the rename itself is made durable by syncing the directory.
-   * On failure the source is left where it was, for the caller to remove.
+   * On failure the source is left where it was, for the caller to remove. Not durable: only
+   * the rename, which still never shows a partial object to a running reader.
    */
-  async putFile(key: string, sourcePath: string): Promise<void> {
+  async putFile(key: string, sourcePath: string, { durable = true }: PutOptions = {}): Promise<void> {
     const target = this.pathOf(key);
     const dir = dirname(target);
-    await fsync(sourcePath);
+    if (durable) await fsync(sourcePath);
     // mkdir returns the first directory it had to create; each new directory's entry in
     // its own parent must be synced too, or a crash could lose the whole new subtree.
     const firstCreated = await mkdir(dir, { recursive: true });
@@ -74,7 +75,7 @@ export class LocalStorage implements StorageDriver {
       await copyIntoPlace(sourcePath, target);
       await unlink(sourcePath);
     }
-    for (const synced of dirsToSync(dir, firstCreated)) await fsync(synced);
+    if (durable) for (const synced of dirsToSync(dir, firstCreated)) await fsync(synced);
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -8,6 +8,16 @@ export interface StoredObject {
   size: number;
 }
 
+export interface PutOptions {
+  /**
+   * False for objects that can be made again (thumbnails): the driver may skip what makes
+   * the object survive a power loss, and after a crash it may be missing, empty or cut
+   * short. Readers of such objects must check them.
+   * @default true
+   */
+  durable?: boolean;
+}
+
 /** An object as a file on local disk, for tools that read from a path (sharp). */
 export interface LocalFile {
   /** Read it; never modify, move or delete it. */
@@ -28,7 +38,7 @@ export interface StorageDriver {
    * allowed (content-addressed keys always hold the same bytes).
    * The source is moved, not copied: once this resolves, `sourcePath` no longer exists.
    */
-  putFile(key: string, sourcePath: string): Promise<void>;
+  putFile(key: string, sourcePath: string, options?: PutOptions): Promise<void>;
   /** Streams an object (or one range of it). Rejects with code 'ENOENT' when missing. */
   get(key: string, range?: ByteRange): Promise<Readable>;
   /**

@@ -28,6 +28,15 @@ const GET_A_KEY = 'Registering (POST /api/auth/register) gives you one; POST /ap
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * The session cookie's value. Cookies are parsed here, on the routes that look at them, rather
+ * than by a hook on every request (raw image serving never needs them).
+ */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : request.server.parseCookie(header)[SESSION_COOKIE];
+}
+
 /** The key from `token: <key>` (the seed's header) or `Authorization: Bearer <key>`. */
 function presentedKey(request: FastifyRequest): string | undefined {
   const token = request.headers.token;
@@ -47,7 +56,7 @@ async function authenticate(request: FastifyRequest, options: AuthPluginOptions)
     if (!actor) throw new AppError('UNAUTHORIZED', `This API key is not valid or has been revoked. ${GET_A_KEY}`);
     return actor;
   }
-  const session = request.cookies[SESSION_COOKIE];
+  const session = sessionCookie(request);
   if (session) {
     const actor = await options.auth.authenticateSession(session);
     if (!actor) throw new AppError('UNAUTHORIZED', 'Your session has expired; sign in again.');

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { ApiKeyService } from '../../services/api-key.service.js';
 import { csrfTokenFor } from '../../services/auth.service.js';
 import type { UserService } from '../../services/user.service.js';
-import { actorOf, SESSION_COOKIE } from '../plugins/auth.plugin.js';
+import { actorOf, sessionCookie } from '../plugins/auth.plugin.js';
 import { AccountResponse, ApiKeyResponse, CreatedKeyResponse, CreateKeyBody } from '../schemas/account.schemas.js';
 import { IdParams } from '../schemas/common.js';
 import type { App } from '../types.js';
@@ -19,7 +19,7 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
     async (request) => {
       const actor = actorOf(request);
       const account = await users.me(actor);
-      const session = request.cookies[SESSION_COOKIE];
+      const session = sessionCookie(request);
       return actor.via === 'session' && session ? { ...account, csrf_token: csrfTokenFor(session) } : account;
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthService } from '../../services/auth.service.js';
-import { SESSION_COOKIE } from '../plugins/auth.plugin.js';
+import { SESSION_COOKIE, sessionCookie } from '../plugins/auth.plugin.js';
 import { Credentials, LoginResponse, RegisterResponse } from '../schemas/account.schemas.js';
 import type { App } from '../types.js';
 
@@ -58,7 +58,7 @@ export async function authRoutes(app: App, { auth, secureCookies }: AuthRoutesOp
     '/api/auth/logout',
     { schema: { tags: ['auth'], summary: 'Sign out: ends the session', response: { 204: Type.Null() } } },
     async (request, reply) => {
-      const token = request.cookies[SESSION_COOKIE];
+      const token = sessionCookie(request);
       if (token) await auth.logout(token);
       return clearSession(reply).code(204).send(null);
     },
