@@ -124,6 +124,15 @@ describe('LocalStorage', () => {
     expect(await storage.stat(key)).toEqual({ size: second.length });
   });
 
+  it('places an object without syncing when it need not be durable', async () => {
+    const store = await freshStorage();
+    const source = await tempFile(store, bytes);
+    const key = `thumbs/${randomBytes(8).toString('hex')}.webp`;
+    await store.putFile(key, source, { durable: false });
+    expect(existsSync(source)).toBe(false);
+    expect((await readAll(await store.get(key))).equals(bytes)).toBe(true);
+  });
+
   it('moves the source: it is gone after put, and tmp/ is left empty', async () => {
     const store = await freshStorage();
     const source = await tempFile(store, bytes);

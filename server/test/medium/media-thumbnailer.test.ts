@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { thumbnailSize } from '../../src/domain/thumbnail-size.js';
 import { Semaphore } from '../../src/media/semaphore.js';
-import { type Thumbnail, Thumbnailer } from '../../src/media/thumbnailer.js';
+import { isWholeWebp, type Thumbnail, Thumbnailer } from '../../src/media/thumbnailer.js';
 import { makeAnimatedGifWithMetadata, makeJpeg, makeJpegWithPrivateMetadata, makePng, makeWebpWithMetadata, sha256 } from '../helpers/images.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -26,6 +26,8 @@ async function render(input: string, using = thumbnailer): Promise<{ thumbnail: 
   const bytes = await readFile(output);
   expect(thumbnail.size).toBe(bytes.length);
   expect(thumbnail.sha256).toBe(sha256(bytes));
+  expect(thumbnail.data.equals(bytes)).toBe(true);
+  expect(isWholeWebp(bytes, bytes.length)).toBe(true);
   return { thumbnail, bytes };
 }
 
@@ -137,6 +139,19 @@ describe('Thumbnailer', () => {
     const error: unknown = await thumbnailer.render(input, fresh('never.webp')).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'CORRUPT_IMAGE' });
     expect((error as Error).message).not.toContain(dir);
+  });
+
+  it('tells a whole WebP from one cut short, empty or of another type', async () => {
+    const input = fresh('in.png');
+    await makePng(input, { width: 300, height: 200 });
+    const { bytes } = await render(input);
+    expect(isWholeWebp(bytes, bytes.length)).toBe(true);
+    expect(isWholeWebp(bytes.subarray(0, bytes.length - 1), bytes.length - 1)).toBe(false);
+    expect(isWholeWebp(bytes.subarray(0, 12), 12)).toBe(false);
+    expect(isWholeWebp(Buffer.alloc(0), 0)).toBe(false);
+    expect(isWholeWebp(Buffer.alloc(bytes.length), bytes.length)).toBe(false);
+    const png = await readFile(input);
+    expect(isWholeWebp(png, png.length)).toBe(false);
   });
 
   it('waits for a slot of a semaphore it shares with other sharp work', async () => {

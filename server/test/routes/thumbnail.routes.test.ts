@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +207,30 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
       expect(container.thumbnails.renders).toBe(1);
       expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
+    } finally {
+      await app.close();
+      await container.close();
+    }
+  });
+
+  it('makes again a stored thumbnail that a crash cut short (they are placed without syncing)', async () => {
+    const created = await upload(await jpeg(640, 400, 19));
+    const before = await get(`/t/${created.id}.webp`);
+    const key = thumbnailKey(created.sha256);
+    const cut = join(t.container.storage.tempDir, 'cut-short.webp');
+    await writeFile(cut, before.rawPayload.subarray(0, 100));
+    await t.container.storage.putFile(key, cut);
+
+    // A new process on the same data: it knows nothing of the thumbnail but what storage holds.
+    const container = await createContainer(t.config, { database: t.container.database, scrypt: TEST_SCRYPT });
+    const app = await buildApp(container);
+    try {
+      const after = await app.inject({ method: 'GET', url: `/t/${created.id}.webp` });
+      expect(after.statusCode).toBe(200);
+      expect(after.headers.etag).toBe(before.headers.etag);
+      expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
+      expect(container.thumbnails.renders).toBe(1);
+      expect(await container.storage.stat(key)).toEqual({ size: before.rawPayload.length });
     } finally {
       await app.close();
       await container.close();
