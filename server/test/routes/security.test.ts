@@ -23,6 +23,11 @@ const ROUTES: ProtectedRoute[] = [
   { method: 'GET', url: '/api/uploads' },
   { method: 'GET', url: '/api/uploads/:id', resourceOf: uploadOf },
   { method: 'DELETE', url: '/api/uploads/:id', resourceOf: uploadOf },
+  { method: 'GET', url: '/api/me/embed' },
+  { method: 'PATCH', url: '/api/me/embed', payload: { title: 't' } },
+  { method: 'GET', url: '/api/me/embed/preview?upload=:id', resourceOf: uploadOf },
+  { method: 'GET', url: '/api/admin/embed' },
+  { method: 'PATCH', url: '/api/admin/embed', payload: { title: 't' } },
 ];
 
 describe.each(DIALECTS)('security suite on %s', (dialect) => {
