@@ -7,7 +7,7 @@ import { randomBase62 } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
-import { errorsPlugin } from './http/plugins/errors.plugin.js';
+import { errorsPlugin, sendError } from './http/plugins/errors.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
 import { assetRoutes } from './http/routes/asset.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
@@ -33,6 +33,7 @@ function requestIds(): () => string {
 /** Builds the HTTP app around a container. It never listens: main.ts and tests decide that. */
 export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App> {
   const { config } = container;
+  const errorOptions = { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize };
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: config.trustProxy,
@@ -47,6 +48,10 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     forceCloseConnections: 'idle',
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors Fastify raises before routing (e.g. an over-long path segment) get our shape too.
+    frameworkErrors: (error, request, reply) => {
+      sendError(error, request, reply, errorOptions);
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -57,7 +62,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     }
   });
 
-  await app.register(errorsPlugin, { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize });
+  await app.register(errorsPlugin, errorOptions);
   await app.register(drainPlugin);
   // hook: false — no cookie parsing on every request; auth parses the header when it needs it.
   await app.register(cookie, { hook: false });

@@ -102,11 +102,10 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   };
 }
 
+/** The storage driver named by STORAGE; services see only the StorageDriver interface. */
 async function createStorage(config: Readonly<Config>): Promise<StorageDriver> {
   switch (config.storage) {
     case 'local':
       return LocalStorage.create(config.dataDir);
-    case 's3':
-      throw new Error('STORAGE=s3 is not available in this version yet; use STORAGE=local.');
   }
 }

@@ -2,16 +2,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export type Registration = 'open' | 'invite' | 'closed';
-export type StorageKind = 'local' | 's3';
-
-export interface S3Config {
-  bucket: string;
-  endpoint: string | undefined;
-  region: string;
-  accessKeyId: string | undefined;
-  secretAccessKey: string | undefined;
-  forcePathStyle: boolean;
-}
+/** Where file bytes live. S3-compatible storage is planned; only local disk exists today. */
+export type StorageKind = 'local';
 
 export interface Config {
   /** @default 3000 */
@@ -26,7 +18,6 @@ export interface Config {
   databaseUrl: string | undefined;
   /** @default 'local' */
   storage: StorageKind;
-  s3: S3Config | undefined;
   /** Optional: shared rate limits across nodes. */
   redisUrl: string | undefined;
   /** Bytes per file. @default 100 MiB */
@@ -100,7 +91,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
     if (value === undefined || value < min) {
-      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s, KiB/MiB/GiB in 1024s) (at least ${min} bytes)`);
+      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`);
       return fallback;
     }
     return value;
@@ -137,20 +128,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const port = integer('PORT', 3000, 0, 65535);
   const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  const storage = oneOf<StorageKind>('STORAGE', ['local', 's3'], 'local');
-  if (storage === 's3') problems.push('STORAGE=s3 is not available in this version yet: use STORAGE=local (the S3 driver is planned)');
-  let s3: S3Config | undefined;
-  if (storage === 's3') {
-    const bucket = get('S3_BUCKET');
-    if (!bucket) problems.push('S3_BUCKET is required when STORAGE=s3');
-    s3 = {
-      bucket: bucket ?? '',
-      endpoint: url('S3_ENDPOINT', ['http:', 'https:']),
-      region: get('S3_REGION') ?? 'us-east-1',
-      accessKeyId: get('S3_ACCESS_KEY_ID'),
-      secretAccessKey: get('S3_SECRET_ACCESS_KEY'),
-      forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
-    };
+  const storage = get('STORAGE') ?? 'local';
+  if (storage !== 'local') {
+    problems.push(`STORAGE=${storage} is not valid: only local is available in this version (S3-compatible storage is planned)`);
   }
 
   const config: Config = {
@@ -159,8 +139,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     publicUrl,
     dataDir: resolve(get('DATA_DIR') ?? './data'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    storage,
-    s3,
+    storage: 'local',
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     maxFileSize: size('MAX_FILE_SIZE', 100 * 1024 ** 2, 1),
     maxFiles: integer('MAX_FILES', 20, 1, 1000),

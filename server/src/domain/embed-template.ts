@@ -84,17 +84,23 @@ export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim(
 export type EmbedOverrides = Partial<Pick<EmbedFields, TextField | 'color'>>;
 const OVERRIDE_FIELDS = [...TEXT_FIELDS, 'color'] as const;
 
+/** Where an override came from, to name it the way the client sent it. */
+export type OverrideSource = 'field' | 'header';
+
 /**
- * Validates per-upload overrides given as `site_name`/`site-name`-style keys. Returns the
- * problem as text (for the caller's 400) or the overrides.
+ * Validates per-upload overrides, keyed by field name (`title`, `site_name`; headers may say
+ * `site-name`). Empty values are skipped, so an unanswered ShareX prompt keeps the template.
+ * Returns the problem as text (for the caller's 400) or the overrides.
  */
-export function parseOverrides(input: Record<string, string>): EmbedOverrides | string {
+export function parseOverrides(input: Record<string, string>, source: OverrideSource): EmbedOverrides | string {
   const out: EmbedOverrides = {};
+  const named = (key: string) => (source === 'header' ? `x-embed-${key.replace(/_/g, '-')}` : `embed_${key}`);
   for (const [rawKey, value] of Object.entries(input)) {
     const key = rawKey.replace(/-/g, '_') as (typeof OVERRIDE_FIELDS)[number];
-    if (!OVERRIDE_FIELDS.includes(key)) return `embed_${rawKey} is not an embed field (use ${OVERRIDE_FIELDS.map((f) => `embed_${f}`).join(', ')})`;
-    if ([...value].length > EMBED_LIMITS.template.chars) return `embed_${key} is longer than ${EMBED_LIMITS.template.chars} characters`;
-    if (key === 'color' && !COLOR_PATTERN.test(value)) return `embed_color must be "auto" or a colour like #5865f2`;
+    if (!OVERRIDE_FIELDS.includes(key)) return `${named(rawKey)} is not an embed field (use ${OVERRIDE_FIELDS.map(named).join(', ')})`;
+    if (value.trim() === '') continue;
+    if ([...value].length > EMBED_LIMITS.template.chars) return `${named(key)} is longer than ${EMBED_LIMITS.template.chars} characters`;
+    if (key === 'color' && !COLOR_PATTERN.test(value)) return `${named(key)} must be "auto" or a colour like #5865f2`;
     out[key] = value;
   }
   return out;

@@ -48,6 +48,8 @@ export interface OEmbed {
 
 export interface SharePage {
   upload: UploadView;
+  /** False when the owner turned embeds off: the tags then carry only the image. */
+  embedsOn: boolean;
   tags: EmbedTag[];
   title: string;
   description: string;
@@ -106,19 +108,24 @@ export class EmbedService {
   }
 
   /** Exactly what the share page of one of the caller's uploads would emit. */
-  async preview(actor: Actor, uploadId: string): Promise<SharePage & { oembed: OEmbed }> {
-    const { row, username } = await this.live(uploadId);
-    if (row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${uploadId}.`);
-    const page = await this.build(row, username);
-    return { ...page, oembed: await this.oembedFor(row, username) };
+  async preview(actor: Actor, uploadId: string): Promise<SharePage & { oembed: OEmbed | null }> {
+    const row = isUploadId(uploadId) ? await this.uploads.findById(uploadId) : undefined;
+    // Someone else's upload, deleted or not, is reported exactly like a missing one.
+    if (!row || row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${uploadId}.`);
+    if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${uploadId} has been deleted.`);
+    const page = await this.build(row, actor.username);
+    return { ...page, oembed: page.embedsOn ? await this.oembedFor(row, actor.username) : null };
   }
 
   /** oEmbed for a share URL of this server, built from the database (never from the query). */
-  async oembed(url: string): Promise<OEmbed> {
+  async oembed(url: string, format = 'json'): Promise<OEmbed> {
+    if (format !== 'json') throw new AppError('NOT_IMPLEMENTED', 'Only format=json is available.');
     const prefix = `${this.publicUrl}/`;
     const id = url.startsWith(prefix) ? url.slice(prefix.length).replace(/[?#].*$/, '') : '';
     if (!isUploadId(id)) throw new AppError('NOT_FOUND', 'That URL is not a share link of this server.');
     const { row, username } = await this.live(id);
+    // With embeds off the page shows the bare image, so there is no text for oEmbed to add.
+    if (!(await this.fieldsFor(row)).enabled) throw new AppError('NOT_FOUND', 'Embeds are turned off for this upload.');
     return this.oembedFor(row, username);
   }
 
@@ -162,7 +169,7 @@ export class EmbedService {
     ];
     if (!fields.enabled) {
       // Embeds off: only the image, so Discord shows it bare, without text or colour.
-      return { upload, tags: image, title: upload.name, description: '', color };
+      return { upload, embedsOn: false, tags: image, title: upload.name, description: '', color };
     }
     const text = (attribute: EmbedTag['attribute'], key: string, content: string): EmbedTag[] =>
       content ? [{ attribute, key, content }] : [];
@@ -176,7 +183,7 @@ export class EmbedService {
       { attribute: 'name', key: 'theme-color', content: color },
       { attribute: 'link', key: 'alternate', content: `${this.publicUrl}/api/oembed?url=${encodeURIComponent(upload.url)}` },
     ];
-    return { upload, tags, title: title || upload.name, description, color };
+    return { upload, embedsOn: true, tags, title: title || upload.name, description, color };
   }
 
   private async fieldsFor(row: UploadRow): Promise<EmbedFields> {
@@ -196,7 +203,7 @@ export class EmbedService {
 }
 
 function requireAdmin(actor: Actor): void {
-  if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only the admin can change the server defaults.');
+  if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only the admin can see or change the server-wide embed defaults.');
 }
 
 const contextOf = (row: UploadRow, username: string): TemplateContext => ({

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Actor } from '../domain/actor.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
-import { type EmbedOverrides, parseOverrides } from '../domain/embed-template.js';
+import { type EmbedOverrides, type OverrideSource, parseOverrides } from '../domain/embed-template.js';
 import { sanitizeFileName } from '../domain/names.js';
 import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
@@ -70,8 +70,8 @@ export class UploadService {
    */
   async upload(actor: Actor, incoming: AsyncIterable<IncomingPart>, headerOverrides: Record<string, string> = {}): Promise<UploadView[]> {
     const parts: PendingPart[] = [];
-    const overrideInput = { ...headerOverrides };
-    checkOverrides(overrideInput);
+    const fromHeaders = checkOverrides(headerOverrides, 'header');
+    const overrideInput: Record<string, string> = {};
     try {
       for await (const item of incoming) {
         const failed = parts.find((part) => part.failure !== undefined);
@@ -87,7 +87,7 @@ export class UploadService {
       if (parts.length === 0) {
         throw new AppError('NO_FILES', 'The request has no image: send each image as a multipart part named files[].');
       }
-      const overrides = checkOverrides(overrideInput);
+      const overrides = { ...fromHeaders, ...checkOverrides(overrideInput, 'field') };
       const images = await settleInOrder(parts);
       await this.checkQuota(actor, images);
       return await this.store(actor, parts, images, overrides);
@@ -259,8 +259,8 @@ export class UploadService {
 /** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */
 export const EMBED_FIELD_PREFIX = 'embed_';
 
-function checkOverrides(input: Record<string, string>): EmbedOverrides {
-  const result = parseOverrides(input);
+function checkOverrides(input: Record<string, string>, source: OverrideSource): EmbedOverrides {
+  const result = parseOverrides(input, source);
   if (typeof result === 'string') throw new AppError('VALIDATION_FAILED', `Invalid embed override: ${result}.`);
   return result;
 }

@@ -43,6 +43,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-disposition']).toBeUndefined();
+    expect(page.headers['cache-control']).toBe('no-cache');
     const { tags, html, oembed } = await preview(token, file.id);
     expect(page.body).toContain(html);
     expect(tags.map((t) => t.key)).toEqual([
@@ -77,6 +78,8 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     const file = await uploaded(token, await png(800, 400, 5));
     const oembed = await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(file.url)}&format=json` });
     expect(oembed.statusCode).toBe(200);
+    const xml = await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(file.url)}&format=xml` });
+    expect(xml.statusCode).toBe(501);
     expect(oembed.json()).toMatchObject({ thumbnail_width: 400, thumbnail_height: 200 });
     for (const url of [`${PUBLIC_URL}/AAAAAAAAAA`, `https://evil.example/${file.id}`, `${PUBLIC_URL}/${file.id}<script>`, 'not a url']) {
       const response = await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(url)}` });
@@ -88,6 +91,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect((await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(file.url)}` })).statusCode).toBe(410);
     const gone = await t.app.inject({ method: 'GET', url: `/${file.id}` });
     expect(gone.statusCode).toBe(410);
+    expect(gone.headers['cache-control']).toBe('no-store');
     expect(gone.headers['content-type']).toBe('text/html; charset=utf-8');
     const unknown = await t.app.inject({ method: 'GET', url: '/AAAAAAAAAA' });
     expect(unknown.statusCode).toBe(404);
@@ -113,7 +117,10 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(oembed.author_name).toBeUndefined();
 
     expect((await patch(token, { enabled: false })).statusCode).toBe(200);
-    ({ tags } = await preview(token, file.id));
+    const off = await preview(token, file.id);
+    ({ tags } = off);
+    expect(off.oembed).toBeNull();
+    expect((await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(file.url)}` })).statusCode).toBe(404);
     expect(tags.map((t) => t.key)).toEqual(['og:image', 'og:image:type', 'og:image:width', 'og:image:height', 'og:image:alt', 'twitter:card']);
     const page = await t.app.inject({ method: 'GET', url: `/${file.id}` });
     expect(page.body).not.toContain('og:title');
@@ -163,12 +170,15 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(tag(tags, 'og:description')).toBe('Héader description');
     expect(tag(tags, 'theme-color')).toBe('#00ff00');
 
+    const blank = await uploaded(token, await png(10, 10, 14), { fields: { embed_title: '' } });
+    expect(tag((await preview(token, blank.id)).tags, 'og:title')).toBe('cat.png');
+
     const listedBefore = (await t.app.inject({ method: 'GET', url: '/api/uploads', headers: { token } })).json().length;
     const bad: Parameters<typeof upload>[2][] = [{ fields: { embed_color: 'blue' } }, { headers: { 'x-embed-colour': '#000000' } }, { fields: { embed_title: 'x'.repeat(1001) } }];
     for (const options of bad) {
       const response = await upload(token, await png(10, 10, 11), options);
       expect(response.statusCode, JSON.stringify(options)).toBe(400);
-      expect(response.json().message).toMatch(/^Invalid embed override: embed_/);
+      expect(response.json().message).toMatch(/^Invalid embed override: (embed_(color|title)|x-embed-colour) /);
     }
     expect((await t.app.inject({ method: 'GET', url: '/api/uploads', headers: { token } })).json().length).toBe(listedBefore);
   });
@@ -191,11 +201,15 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(page.match(/<script>/g)).toHaveLength(1);
   });
 
-  it("hides other users' uploads from the preview", async () => {
+  it("hides other users' uploads from the preview, deleted or not", async () => {
     const owner = await t.newUser();
     const stranger = await t.newUser();
     const file = await uploaded(owner.token, await png(10, 10, 13));
-    const response = await t.app.inject({ method: 'GET', url: `/api/me/embed/preview?upload=${file.id}`, headers: { token: stranger.token } });
-    expect(response.statusCode).toBe(404);
+    const ask = (token: string, id = file.id) => t.app.inject({ method: 'GET', url: `/api/me/embed/preview?upload=${id}`, headers: { token } });
+    expect((await ask(stranger.token)).json()).toMatchObject({ statusCode: 404, code: 'UPLOAD_NOT_FOUND' });
+    expect((await ask(owner.token, 'AAAAAAAAAA')).json()).toMatchObject({ statusCode: 404, code: 'UPLOAD_NOT_FOUND' });
+    await t.app.inject({ method: 'DELETE', url: `/api/uploads/${file.id}`, headers: { token: owner.token } });
+    expect((await ask(stranger.token)).statusCode).toBe(404);
+    expect((await ask(owner.token)).statusCode).toBe(410);
   });
 });

@@ -48,6 +48,13 @@ describe('one error shape everywhere', () => {
     expect(blank.statusCode).toBe(400);
   });
 
+  it('answers an absurdly long path segment with our 404, not a framework error', async () => {
+    const response = await t.app.inject({ method: 'GET', url: `/i/${'a'.repeat(500)}.png` });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ code: 'NOT_FOUND', request_id: response.headers['x-request-id'] });
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
   it('never lets an error response be cached', async () => {
     const missing = await t.app.inject({ method: 'GET', url: '/i/AAAAAAAAAA.png' });
     expect(missing.statusCode).toBe(404);

@@ -119,7 +119,7 @@ describe('configuration', () => {
     ).toThrowError(
       /^PORT=99999 is not valid: expected a whole number from 0 to 65535\nPUBLIC_URL=not a url is not valid.*\nSTORAGE=ftp is not valid.*\nDATABASE_URL=mysql:\/\/u:\*\*\*@h\/db is not valid/,
     );
-    expect(() => loadConfig({ STORAGE: 's3' })).toThrowError(/S3_BUCKET is required when STORAGE=s3/);
+    expect(() => loadConfig({ STORAGE: 's3' })).toThrowError(/^STORAGE=s3 is not valid: only local is available in this version/);
   });
 
   it('strips a trailing slash from PUBLIC_URL', () => {

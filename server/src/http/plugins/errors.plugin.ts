@@ -36,6 +36,8 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
       return new AppError('BAD_REQUEST', 'The JSON body is empty.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('BAD_REQUEST', 'The body is not valid JSON.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('NOT_FOUND', 'Nothing here: that path segment is far longer than any id.');
     default:
       break;
   }
@@ -86,6 +88,26 @@ export function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): Err
   };
 }
 
+/** Writes any error as SPEC.md's JSON. Also used for Fastify's framework errors (see app.ts). */
+export function sendError(raw: FastifyError, request: FastifyRequest, reply: FastifyReply, options: ErrorsOptions): FastifyReply {
+  let error: ErrorBodyParts;
+  if (isAppError(raw)) error = raw;
+  else if (fromFastify(raw, options)) error = fromFastify(raw, options)!;
+  else if (raw.code === 'ENOSPC') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
+  else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
+  else {
+    request.log.error({ err: raw }, 'unhandled error');
+    error = new AppError('INTERNAL_ERROR', `Something went wrong on our side. If it keeps happening, report request ${request.id}.`);
+  }
+  // A route may have set caching headers for the file it meant to send; errors are never cached.
+  reply.removeHeader('etag');
+  reply.removeHeader('last-modified');
+  reply.header('cache-control', 'no-store').header('x-request-id', request.id);
+  if (error.statusCode >= 500) reply.header('retry-after', '30');
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
+}
+
 /**
  * One JSON shape for every error, 404s and plugin errors included. Unknown errors are
  * logged with the request id and leave as a plain 500: no stack or path reaches a client.
@@ -98,24 +120,7 @@ export const errorsPlugin = fp<ErrorsOptions>(
       for (const method of [route.method].flat()) routes.push({ method, pattern: new RegExp(`^${source}$`) });
     });
 
-    app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      let error: ErrorBodyParts;
-      if (isAppError(raw)) error = raw;
-      else if (fromFastify(raw, options)) error = fromFastify(raw, options)!;
-      else if (raw.code === 'ENOSPC') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
-      else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
-      else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
-      else {
-        request.log.error({ err: raw }, 'unhandled error');
-        error = new AppError('INTERNAL_ERROR', `Something went wrong on our side. If it keeps happening, report request ${request.id}.`);
-      }
-      // A route may have set caching headers for the file it meant to send; errors are never cached.
-      reply.removeHeader('etag');
-      reply.removeHeader('last-modified');
-      reply.header('cache-control', 'no-store');
-      if (error.statusCode >= 500) reply.header('retry-after', '30');
-      return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
-    });
+    app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendError(raw, request, reply, options));
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!;

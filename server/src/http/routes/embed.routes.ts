@@ -63,10 +63,10 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
       schema: {
         tags: ['embeds'],
         summary: 'oEmbed for a share link of this server',
-        querystring: Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }), format: Type.Optional(Type.Literal('json')), maxwidth: Type.Optional(Type.Integer()), maxheight: Type.Optional(Type.Integer()) }),
+        querystring: Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }), format: Type.Optional(Type.String({ maxLength: 10 })), maxwidth: Type.Optional(Type.Integer()), maxheight: Type.Optional(Type.Integer()) }),
         response: { 200: OEmbedResponse },
       },
     },
-    async (request) => embeds.oembed(request.query.url),
+    async (request) => embeds.oembed(request.query.url, request.query.format),
   );
 }

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { EmbedService } from '../../services/embed.service.js';
@@ -39,7 +40,13 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
     { schema: { tags: ['files'], summary: 'Share page: the image with Open Graph and Twitter card tags', params: PageParams } },
     async (request, reply) => {
       // The same page for every user agent: Discord's crawler and people get one answer.
-      reply.type(HTML).header('content-security-policy', shareCsp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'strict-origin-when-cross-origin');
+      // no-cache: templates and deletions change what the page says; caches must ask again.
+      reply
+        .type(HTML)
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', shareCsp)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'strict-origin-when-cross-origin');
       try {
         return sharePage(await embeds.sharePage(request.params.id));
       } catch (error) {
@@ -77,8 +84,8 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 }
 
 /** People open these pages in a browser: errors are pages too, with the right status. */
-function htmlError(error: unknown, reply: { code(status: number): unknown }): string {
+function htmlError(error: unknown, reply: FastifyReply): string {
   if (!isAppError(error) || error.statusCode >= 500) throw error;
-  reply.code(error.statusCode);
+  reply.code(error.statusCode).header('cache-control', 'no-store');
   return messagePage(error.statusCode === 410 ? 'Deleted' : 'Not found', error.message);
 }

@@ -73,5 +73,6 @@ export const EmbedPreviewResponse = Type.Object({
   tags: Type.Array(EmbedTagResponse),
   /** The same tags as the page's HTML. */
   html: Type.String(),
-  oembed: OEmbedResponse,
+  /** Null when embeds are off (the page then has no oEmbed link). */
+  oembed: Type.Union([OEmbedResponse, Type.Null()]),
 });
