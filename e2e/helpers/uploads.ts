@@ -5,22 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import type { UploadView } from '../../server/src/services/upload-links.js';
 
-/** The upload object of SPEC.md. */
-export interface Upload {
-  id: string;
-  name: string;
-  url: string;
-  raw_url: string;
-  thumbnail_url: string;
-  delete_url: string;
-  mime: string;
-  size: number;
-  width: number;
-  height: number;
-  sha256: string;
-  created_at: string;
-}
+/** The upload object of SPEC.md, as the server types it. */
+export type Upload = UploadView;
 
 export type Part = { field: string; value: string } | { file: string; bytes: Buffer; field?: string };
 

@@ -1,25 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { UploadView as Upload } from '../../src/services/upload-links.js';
 import { createTestApp, PUBLIC_URL, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png, solidPng } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
 
-interface Upload {
-  id: string;
-  name: string;
-  url: string;
-  raw_url: string;
-  thumbnail_url: string;
-  delete_url: string;
-  mime: string;
-  size: number;
-  width: number;
-  height: number;
-  sha256: string;
-  created_at: string;
-}
 
 describe.each(DIALECTS)('uploads on %s', (dialect) => {
   let t: TestApp;
