@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { AppError } from '../domain/errors.js';
@@ -18,13 +17,12 @@ export interface ThumbnailerOptions {
   semaphore?: Semaphore;
 }
 
-/** A finished thumbnail file; sha256 is the hex digest of its bytes. */
+/** A rendered thumbnail: a WebP file's bytes (a few tens of KB), sha256 their hex digest. */
 export interface Thumbnail {
   width: number;
   height: number;
   size: number;
   sha256: string;
-  /** The file's bytes, a few tens of KB: the caller may cache them instead of reading the file back. */
   data: Buffer;
 }
 
@@ -48,11 +46,11 @@ export class Thumbnailer {
   }
 
   /**
-   * Renders the image at `inputPath` (read from the path, never buffered whole) into a new
-   * file at `outputPath`. Throws AppError IMAGE_TOO_LARGE or CORRUPT_IMAGE for inputs it
-   * will not or cannot decode; `outputPath` is then not written.
+   * Renders the image at `inputPath`, read from the path, never buffered whole. The small
+   * output comes back in memory: the caller can answer with it before writing it anywhere.
+   * Throws AppError IMAGE_TOO_LARGE or CORRUPT_IMAGE for inputs it will not or cannot decode.
    */
-  async render(inputPath: string, outputPath: string): Promise<Thumbnail> {
+  async render(inputPath: string): Promise<Thumbnail> {
     const { data, info } = await this.slots.run(() =>
       withCorruptErrors(
         // The stored original passed a full decode with failOn 'error' at upload; a warning
@@ -61,14 +59,12 @@ export class Thumbnailer {
           .autoOrient()
           .resize({ width: this.box, height: this.box, fit: 'inside', withoutEnlargement: true })
           .webp(WEBP)
-          // The output is a few tens of KB: hashing it in memory beats reading the file back.
           .toBuffer({ resolveWithObject: true })
           .catch((error: unknown) => {
             throw isPixelLimit(error) ? this.tooLarge() : error;
           }),
       ),
     );
-    await writeFile(outputPath, data);
     return { width: info.width, height: info.height, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
   }
 

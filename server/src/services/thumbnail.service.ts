@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ByteRange } from '../domain/byte-range.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { newRowId } from '../domain/ids.js';
-import { isWholeWebp, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
+import { isWholeWebp, type Thumbnail, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import type { FileService, RawFile } from './file.service.js';
@@ -25,6 +25,7 @@ export interface ThumbnailServiceOptions {
 /**
  * Thumbnails of uploads, made on first request and stored beside the originals under a key
  * derived from the original's bytes, so identical uploads share one and a restart reuses it.
+ * The first request is answered from memory while the thumbnail is being stored.
  *
  * Within a process, concurrent first requests for one thumbnail wait for a single render.
  * Across processes and nodes two renders of the same thumbnail can happen; that is harmless,
@@ -34,6 +35,8 @@ export class ThumbnailService {
   /** By the original's sha256: thumbnails never change for given bytes. */
   private readonly known = new Map<string, ThumbnailFile>();
   private readonly inFlight = new Map<string, Promise<ThumbnailFile>>();
+  /** Rendered thumbnails being stored, by storage key; these promises never reject. */
+  private readonly placing = new Map<string, Promise<void>>();
   private readonly maxEntries: number;
   private renderCount = 0;
 
@@ -52,14 +55,25 @@ export class ThumbnailService {
     return this.renderCount;
   }
 
+  /** Resolves once every thumbnail rendered so far is stored (or has failed to be). */
+  async idle(): Promise<void> {
+    while (this.placing.size > 0) await Promise.all(this.placing.values());
+  }
+
   /** The thumbnail behind `/t/<id>.webp`, made if needed: 404 when unknown, 410 when deleted. */
-  async describe(id: string): Promise<ThumbnailFile> {
-    const source = await this.files.original(id);
-    return this.known.get(source.sha256) ?? this.ensure(source);
+  describe(id: string): Promise<ThumbnailFile> {
+    // No async wrapper of its own: this and read() run on every request for a thumbnail.
+    return this.files.original(id).then((source) => this.known.get(source.sha256) ?? this.ensure(source));
   }
 
   /** The whole thumbnail (a Buffer when the cache takes it) or one range of it. */
-  async read(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
+  read(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
+    const cached = this.cache.get(thumbnailKey(thumbnail.source.sha256));
+    if (cached) return Promise.resolve(range ? cached.subarray(range.start, range.end + 1) : cached);
+    return this.readOrRemake(thumbnail, range);
+  }
+
+  private async readOrRemake(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
     try {
       return await this.readStored(thumbnail, range);
     } catch (error) {
@@ -76,7 +90,12 @@ export class ThumbnailService {
 
   private async readStored(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
     const key = thumbnailKey(thumbnail.source.sha256);
-    const whole = this.cache.get(key) ?? (await this.cache.load(key, thumbnail.size, () => this.storage.get(key)));
+    let whole = this.cache.get(key);
+    if (!whole) {
+      // Just rendered but not kept in memory (no cache): it can be read once it is stored.
+      await this.placing.get(key);
+      whole = await this.cache.load(key, thumbnail.size, () => this.storage.get(key));
+    }
     if (whole) return range ? whole.subarray(range.start, range.end + 1) : whole;
     return this.storage.get(key, range);
   }
@@ -128,40 +147,53 @@ export class ThumbnailService {
     return { size, sha256: hash.digest('hex') };
   }
 
-  private async render(source: RawFile, key: string): Promise<{ size: number; sha256: string }> {
+  private async render(source: RawFile, key: string): Promise<Thumbnail> {
+    const original = await this.storage.openLocal(blobKey(source.sha256)).catch((error: unknown) => {
+      throw isMissing(error) ? gone() : error;
+    });
+    let made: Thumbnail;
+    try {
+      made = await this.thumbnailer.render(original.path);
+    } catch (error) {
+      // The stored file passed the upload checks: it was deleted while being read, or
+      // MAX_PIXELS was lowered, or storage is damaged. A GET answering 413 or 415 would
+      // confuse clients and caches.
+      if (!isAppError(error)) throw error;
+      if ((await this.storage.stat(blobKey(source.sha256))) === undefined) throw gone();
+      throw new AppError('NOT_FOUND', `This upload has no thumbnail: the image ${error.message}.`);
+    } finally {
+      await original.release();
+    }
+    this.renderCount += 1;
+    this.cache.set(key, made.data);
+    const placing: Promise<void> = this.place(source, key, made.data).finally(() => {
+      if (this.placing.get(key) === placing) this.placing.delete(key);
+    });
+    this.placing.set(key, placing);
+    return made;
+  }
+
+  /**
+   * Stores a rendered thumbnail while its first request is answered: a derived file need not
+   * hold that request up (with S3, it is an upload). Placed without syncing, which would cost
+   * as much as all the rest but the render; hashStored() notices one a crash cut short. If
+   * storing fails, or the process stops first, the thumbnail is rendered again when asked for.
+   */
+  private async place(source: RawFile, key: string, data: Buffer): Promise<void> {
     const temp = join(this.storage.tempDir, `${newRowId()}.thumbnail`);
     try {
-      const original = await this.storage.openLocal(blobKey(source.sha256)).catch((error: unknown) => {
-        throw isMissing(error) ? gone() : error;
-      });
-      let made;
-      try {
-        made = await this.thumbnailer.render(original.path, temp);
-      } catch (error) {
-        // The stored file passed the upload checks: it was deleted while being read, or
-        // MAX_PIXELS was lowered, or storage is damaged. A GET answering 413 or 415 would
-        // confuse clients and caches.
-        if (!isAppError(error)) throw error;
-        if ((await this.storage.stat(blobKey(source.sha256))) === undefined) throw gone();
-        throw new AppError('NOT_FOUND', `This upload has no thumbnail: the image ${error.message}.`);
-      } finally {
-        await original.release();
-      }
-      this.renderCount += 1;
-      // Not synced: a thumbnail can be made again, and hashStored() notices one a crash cut
-      // short. The syncs would cost about as much as everything else here but the render.
+      await writeFile(temp, data);
       await this.storage.putFile(key, temp, { durable: false });
       // The last upload of these bytes may have been deleted while this rendered. Deletion
       // removes the original, then the thumbnail (UploadService.removeObjects); checking the
       // original after placing the thumbnail means one of the two always removes it.
       if ((await this.storage.stat(blobKey(source.sha256))) === undefined) {
         await this.storage.delete(key);
-        throw gone();
+        this.known.delete(source.sha256);
+        this.cache.delete(key);
       }
-      this.cache.set(key, made.data);
-      return made;
-    } finally {
-      await rm(temp, { force: true });
+    } catch {
+      await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 }

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { createContainer } from '../../src/container.js';
 import { Thumbnailer } from '../../src/media/thumbnailer.js';
 import { ThumbnailService } from '../../src/services/thumbnail.service.js';
-import { blobKey, thumbnailKey } from '../../src/services/upload-links.js';
+import { blobKey, thumbnailKey, type UploadView as Upload } from '../../src/services/upload-links.js';
 import { FileCache } from '../../src/storage/file-cache.js';
 import { createTestApp, TEST_SCRYPT, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/database.js';
@@ -14,15 +14,6 @@ import { jpeg, png } from '../helpers/fixtures.js';
 import { makeJpegWithPrivateMetadata, sha256 } from '../helpers/images.js';
 import { multipart } from '../helpers/multipart.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-interface Upload {
-  id: string;
-  raw_url: string;
-  thumbnail_url: string;
-  width: number;
-  height: number;
-  sha256: string;
-}
 
 /** The headers that make user content cacheable forever and never active, as on /i/. */
 const CACHING_HEADERS = ['cache-control', 'x-content-type-options', 'content-security-policy', 'cross-origin-resource-policy', 'accept-ranges'];
@@ -143,6 +134,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
     expect(b.headers.etag).toBe(a.headers.etag);
     expect(t.container.thumbnails.renders).toBe(rendersBefore + 1); // same bytes, one thumbnail
+    await t.container.thumbnails.idle();
     expect(await t.container.storage.stat(key)).toEqual({ size: a.rawPayload.length });
 
     await remove(first.id);
@@ -166,6 +158,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect(new Set(responses.map((response) => response.headers.etag)).size).toBe(1);
     expect(responses.every((response) => response.rawPayload.equals(responses[0]!.rawPayload))).toBe(true);
     expect(t.container.thumbnails.renders).toBe(rendersBefore + 1);
+    await t.container.thumbnails.idle();
     expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: responses[0]!.rawPayload.length });
     expect((await readdir(t.container.storage.tempDir)).filter((name) => name.endsWith('.thumbnail'))).toEqual([]);
   });
@@ -174,6 +167,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     const created = await upload(await png(800, 800, 16), 'square.png');
     const before = await get(`/t/${created.id}.webp`);
     expect(before.statusCode).toBe(200);
+    await t.container.thumbnails.idle();
 
     // A new process on the same data directory and database.
     const container = await createContainer(t.config, { database: t.container.database, scrypt: TEST_SCRYPT });
@@ -193,6 +187,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
   it('remakes a thumbnail removed from storage (say, an operator clearing thumbs/) with the same bytes', async () => {
     const created = await upload(await jpeg(700, 500, 17));
     const before = await get(`/t/${created.id}.webp`);
+    await t.container.thumbnails.idle();
     // No memory cache, so every answer reads storage.
     const container = await createContainer({ ...t.config, cacheSize: 0 }, { database: t.container.database, scrypt: TEST_SCRYPT });
     const app = await buildApp(container);
@@ -206,6 +201,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       expect(remade.statusCode).toBe(206);
       expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
       expect(container.thumbnails.renders).toBe(1);
+      await container.thumbnails.idle();
       expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
     } finally {
       await app.close();
@@ -216,6 +212,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
   it('makes again a stored thumbnail that a crash cut short (they are placed without syncing)', async () => {
     const created = await upload(await jpeg(640, 400, 19));
     const before = await get(`/t/${created.id}.webp`);
+    await t.container.thumbnails.idle();
     const key = thumbnailKey(created.sha256);
     const cut = join(t.container.storage.tempDir, 'cut-short.webp');
     await writeFile(cut, before.rawPayload.subarray(0, 100));
@@ -230,6 +227,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       expect(after.headers.etag).toBe(before.headers.etag);
       expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
       expect(container.thumbnails.renders).toBe(1);
+      await container.thumbnails.idle();
       expect(await container.storage.stat(key)).toEqual({ size: before.rawPayload.length });
     } finally {
       await app.close();
@@ -238,15 +236,16 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
   });
 
   it('leaves no thumbnail behind when the upload is deleted while its thumbnail renders', async () => {
+    // The request that asked before the deletion gets its thumbnail; storage keeps none.
     const created = await upload(await jpeg(300, 200, 18));
     let resume!: () => void;
     const paused = new Promise<void>((resolve) => (resume = resolve));
     let rendered!: () => void;
     const renderedOnce = new Promise<void>((resolve) => (rendered = resolve));
-    /** Holds a finished render back, so that the deletion lands between rendering and placing. */
+    /** Holds a finished render back, so that the deletion lands between rendering and storing. */
     class PausingThumbnailer extends Thumbnailer {
-      override async render(input: string, output: string) {
-        const made = await super.render(input, output);
+      override async render(input: string) {
+        const made = await super.render(input);
         rendered();
         await paused;
         return made;
@@ -258,12 +257,15 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       new FileCache({ maxBytes: 0 }),
       new PausingThumbnailer({ maxPixels: t.config.maxPixels }),
     );
-    const describing = service.describe(created.id).catch((error: unknown) => error);
+    const describing = service.describe(created.id);
     await renderedOnce;
     await remove(created.id);
     resume();
-    expect(await describing).toMatchObject({ code: 'UPLOAD_GONE' });
+    expect(await describing).toMatchObject({ mime: 'image/webp' });
+    await service.idle();
     expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toBeUndefined();
+    expect(await t.container.storage.stat(blobKey(created.sha256))).toBeUndefined();
+    await expect(service.describe(created.id)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });
   });
 
   it('shows a photo upright: EXIF orientation is applied, like the upload width and height', async () => {
