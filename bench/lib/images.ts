@@ -132,3 +132,35 @@ export function pngHeader(width: number, height: number): Buffer {
   ihdr.writeUInt8(2, 9); // colour type: RGB
   return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr)]);
 }
+
+/**
+ * The same JPEG with different stored bytes, for benchmarks of work keyed by content: the
+ * service strips COM segments at upload, so uniqueJpeg variants are stored identically. A
+ * JFIF APP0 segment, which the service keeps, carries `n` (1 to 65535) as its (square) pixel
+ * density: decoders ignore it, so the picture and the work to decode it do not change. For
+ * JPEGs without a JFIF segment of their own, as sharp writes them.
+ */
+export function storedUniqueJpeg(jpeg: Buffer, n: number): Buffer {
+  const app0 = Buffer.from([0xff, 0xe0, 0, 16, ...Buffer.from('JFIF\0', 'latin1'), 1, 1, 0, 0, 0, 0, 0, 0, 0]); // v1.01, no units
+  app0.writeUInt16BE(n, 12); // X density
+  app0.writeUInt16BE(n, 14); // Y density
+  return Buffer.concat([jpeg.subarray(0, 2), app0, jpeg.subarray(2)]);
+}
+
+/**
+ * The PNG counterpart of storedUniqueJpeg: the pHYs chunk (kept by the service; sharp writes
+ * one) says `n` pixels per metre both ways, so only the resolution a viewer may print at changes.
+ */
+export function storedUniquePng(png: Buffer, n: number): Buffer {
+  const data = Buffer.alloc(9);
+  data.writeUInt32BE(n, 0);
+  data.writeUInt32BE(n, 4);
+  data.writeUInt8(1, 8); // unit: metre
+  const chunks: Buffer[] = [png.subarray(0, PNG_HEADER_END), pngChunk('pHYs', data)];
+  for (let at = PNG_HEADER_END; at < png.length;) {
+    const end = at + 12 + png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) !== 'pHYs') chunks.push(png.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(chunks);
+}

@@ -7,7 +7,14 @@ import { AppError } from '../../src/domain/errors.js';
 import { thumbnailSize } from '../../src/domain/thumbnail-size.js';
 import { Semaphore } from '../../src/media/semaphore.js';
 import { isWholeWebp, type Thumbnail, Thumbnailer } from '../../src/media/thumbnailer.js';
-import { makeAnimatedGifWithMetadata, makeJpeg, makeJpegWithPrivateMetadata, makePng, makeWebpWithMetadata, sha256 } from '../helpers/images.js';
+import {
+  makeAnimatedGifWithMetadata,
+  makeJpeg,
+  makeJpegWithPrivateMetadata,
+  makePng,
+  makeWebpWithMetadata,
+  sha256,
+} from '../helpers/images.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const thumbnailer = new Thumbnailer({ maxPixels: 100_000_000 });
@@ -52,7 +59,16 @@ describe('Thumbnailer', () => {
   });
 
   it('makes exactly the size that oEmbed announces (domain/thumbnail-size.ts)', async () => {
-    for (const [width, height] of [[1201, 799], [401, 3], [3, 401], [1919, 1081], [999, 333], [641, 479], [4097, 77], [400, 400]] as const) {
+    for (const [width, height] of [
+      [1201, 799],
+      [401, 3],
+      [3, 401],
+      [1919, 1081],
+      [999, 333],
+      [641, 479],
+      [4097, 77],
+      [400, 400],
+    ] as const) {
       const input = fresh('in.png');
       await makePng(input, { width, height, color: '#808080' });
       const { thumbnail } = await render(input);

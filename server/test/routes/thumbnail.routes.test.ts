@@ -16,7 +16,13 @@ import { multipart } from '../helpers/multipart.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** The headers that make user content cacheable forever and never active, as on /i/. */
-const CACHING_HEADERS = ['cache-control', 'x-content-type-options', 'content-security-policy', 'cross-origin-resource-policy', 'accept-ranges'];
+const CACHING_HEADERS = [
+  'cache-control',
+  'x-content-type-options',
+  'content-security-policy',
+  'cross-origin-resource-policy',
+  'accept-ranges',
+];
 
 describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
   let t: TestApp;
@@ -113,7 +119,15 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       message: expect.any(String),
       request_id: unknown.headers['x-request-id'],
     });
-    for (const name of [`${created.id}.png`, `${created.id}.jpg`, created.id, `${created.id}.webp.png`, '.webp', `${created.id}x.webp`, 'not-an-id.webp']) {
+    for (const name of [
+      `${created.id}.png`,
+      `${created.id}.jpg`,
+      created.id,
+      `${created.id}.webp.png`,
+      '.webp',
+      `${created.id}x.webp`,
+      'not-an-id.webp',
+    ]) {
       const response = await get(`/t/${name}`);
       expect([name, response.statusCode, response.json().code]).toEqual([name, 404, 'NOT_FOUND']);
     }
