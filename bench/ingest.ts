@@ -1,14 +1,16 @@
 /**
  * Upload ingest: uploads per second and MiB/s with 16 clients each sending 5 MiB images in a
  * loop, to the service (multipart POST /api/upload) and to a bare Node sink that only
- * streams, hashes, fsyncs and renames (raw PUT). Every upload is distinct (a unique comment
- * in the image), as real uploads are, so content addressing cannot skip any work.
+ * streams, hashes, fsyncs and renames (raw PUT). Every upload is stored as distinct bytes, as
+ * real uploads are, so content addressing cannot skip any work. The JPEG also carries a
+ * comment the service must strip (a copy of the file, as for a phone photo with EXIF); the PNG,
+ * like most screenshots, has nothing to strip.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { Agent, request } from 'undici';
-import { noiseJpeg, screenshotPng, uniqueJpeg, uniquePng } from './lib/images.js';
+import { noiseJpeg, screenshotPng, storedUniqueJpeg, storedUniquePng, uniqueJpeg } from './lib/images.js';
 import { multipartEnvelope } from './lib/multipart.js';
 import { freePort, logTail, makeTempDir, removeTempDir, settleDisk, startBenchServer, stop, waitForHttp } from './lib/processes.js';
 import type { SectionContext, SectionResult } from './lib/section.js';
@@ -161,20 +163,23 @@ export async function benchIngest(context: SectionContext): Promise<SectionResul
     const { width, height } = await sharp(image).metadata();
     return `${width}x${height}, ${fixed(image.length / 1024 ** 2, 2)} MiB`;
   };
+  // Kept metadata (pixel density) that differs per upload, so no two are stored as one file.
+  let density = 0;
+  const nextDensity = () => (density++ % 65535) + 1;
   const samples: Sample[] = [
     {
       label: `JPEG photo, ${await describe(jpeg)}`,
       filename: 'photo.jpg',
       type: 'image/jpeg',
       bytes: jpeg,
-      variant: (tag) => uniqueJpeg(jpeg, tag),
+      variant: (tag) => storedUniqueJpeg(uniqueJpeg(jpeg, tag), nextDensity()),
     },
     {
       label: `PNG screenshot, ${await describe(png)}`,
       filename: 'screenshot.png',
       type: 'image/png',
       bytes: png,
-      variant: (tag) => uniquePng(png, tag),
+      variant: () => storedUniquePng(png, nextDensity()),
     },
   ];
 

@@ -117,12 +117,6 @@ function pngChunk(type: string, data: Buffer): Buffer {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_HEADER_END = 8 + 25; // signature, then the 25-byte IHDR chunk
 
-/** The PNG counterpart of uniqueJpeg: a tEXt chunk after IHDR, valid CRC included. */
-export function uniquePng(png: Buffer, tag: string): Buffer {
-  const text = pngChunk('tEXt', Buffer.from(`Comment\0${tag}`, 'latin1'));
-  return Buffer.concat([png.subarray(0, PNG_HEADER_END), text, png.subarray(PNG_HEADER_END)]);
-}
-
 /** Signature plus a valid IHDR: enough for a type sniffer to call the stream a PNG. */
 export function pngHeader(width: number, height: number): Buffer {
   const ihdr = Buffer.alloc(13);
