@@ -21,7 +21,11 @@ const PageParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const DeleteParams = Type.Object({ id: Type.String({ maxLength: 64 }), secret: Type.String({ maxLength: 128 }) });
 
 export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }: FileRoutesOptions): Promise<void> {
-  const shareCsp = sharePageCsp(publicUrl);
+  const shareHeaders = {
+    'content-security-policy': sharePageCsp(publicUrl),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+  };
 
   app.get(
     '/i/:file',
@@ -38,54 +42,44 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
   app.get(
     '/:id',
     { schema: { tags: ['files'], summary: 'Share page: the image with Open Graph and Twitter card tags', params: PageParams } },
-    async (request, reply) => {
-      // The same page for every user agent: Discord's crawler and people get one answer.
-      // no-cache: templates and deletions change what the page says; caches must ask again.
-      reply
-        .type(HTML)
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', shareCsp)
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'strict-origin-when-cross-origin');
-      try {
-        return sharePage(await embeds.sharePage(request.params.id));
-      } catch (error) {
-        return htmlError(error, reply);
-      }
-    },
+    // The same page for every user agent: Discord's crawler and people get one answer.
+    // no-cache: templates and deletions change what the page says; caches must ask again.
+    async (request, reply) =>
+      htmlPage(reply, { ...shareHeaders, 'cache-control': 'no-cache' }, async () => sharePage(await embeds.sharePage(request.params.id))),
   );
 
   app.get(
     '/d/:id/:secret',
     { schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
-    async (request, reply) => {
-      reply.type(HTML).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-      try {
-        return deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret));
-      } catch (error) {
-        return htmlError(error, reply);
-      }
-    },
+    async (request, reply) =>
+      htmlPage(reply, DELETION_HEADERS, async () => deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret))),
   );
 
   app.post(
     '/d/:id/:secret',
     { schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
-    async (request, reply) => {
-      reply.type(HTML).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-      try {
+    async (request, reply) =>
+      htmlPage(reply, DELETION_HEADERS, async () => {
         await uploads.deleteWithSecret(request.params.id, request.params.secret);
         return deletedPage();
-      } catch (error) {
-        return htmlError(error, reply);
-      }
-    },
+      }),
   );
 }
 
-/** People open these pages in a browser: errors are pages too, with the right status. */
-function htmlError(error: unknown, reply: FastifyReply): string {
-  if (!isAppError(error) || error.statusCode >= 500) throw error;
-  reply.code(error.statusCode).header('cache-control', 'no-store');
-  return messagePage(error.statusCode === 410 ? 'Deleted' : 'Not found', error.message);
+/** The secret in the URL must not leak through caches or the Referer header. */
+const DELETION_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+
+/**
+ * An HTML page for people in a browser: its 4xx errors are pages too, with the right status
+ * and never cached; anything worse goes to the JSON error handler.
+ */
+async function htmlPage(reply: FastifyReply, headers: Record<string, string>, render: () => Promise<string>): Promise<string> {
+  reply.type(HTML).headers(headers);
+  try {
+    return await render();
+  } catch (error) {
+    if (!isAppError(error) || error.statusCode >= 500) throw error;
+    reply.code(error.statusCode).header('cache-control', 'no-store');
+    return messagePage(error.statusCode === 410 ? 'Deleted' : 'Not found', error.message);
+  }
 }
