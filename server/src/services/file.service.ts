@@ -95,14 +95,25 @@ export class FileService {
     return entry && entry.expires > Date.now() ? entry : undefined;
   }
 
+  /**
+   * Learns a new upload without asking the database: Discord (and the uploader's browser)
+   * fetch a link the moment it is handed out.
+   */
+  remember(row: UploadRow): void {
+    this.store(row);
+  }
+
   private async lookup(id: string): Promise<Entry | undefined> {
     const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
-    if (!row) return undefined;
+    return row && this.store(row);
+  }
+
+  private store(row: UploadRow): Entry {
     const entry = toEntry(row, Date.now() + this.ttl);
-    this.metadata.delete(id);
+    this.metadata.delete(row.id);
     // Oldest inserted goes first: entries expire anyway, so insertion order is close enough to LRU.
     if (this.metadata.size >= this.maxEntries) this.metadata.delete(this.metadata.keys().next().value!);
-    this.metadata.set(id, entry);
+    this.metadata.set(row.id, entry);
     return entry;
   }
 }

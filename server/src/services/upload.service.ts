@@ -11,7 +11,7 @@ import { type EmbedOverrides, type OverrideSource, parseOverrides } from '../dom
 import { sanitizeFileName } from '../domain/names.js';
 import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
-import type { NewUpload } from '../repositories/types.js';
+import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
@@ -38,6 +38,13 @@ export interface UploadLimits {
   maxFileSize: number;
 }
 
+/** What the rest of the process hears of uploads (caches, other workers). */
+export interface UploadEvents {
+  /** The uploads of a request were committed and placed: their links are about to be handed out. */
+  stored(rows: UploadRow[]): void;
+  deleted(id: string): void;
+}
+
 export const FILE_FIELDS = ['files[]', 'file', 'files'];
 export const LIST_LIMIT = { default: 100, max: 1000 } as const;
 
@@ -59,8 +66,7 @@ export class UploadService {
     private readonly images: ImageProcessor,
     private readonly links: UploadLinks,
     private readonly limits: UploadLimits,
-    /** Called after an upload is deleted (e.g. to drop it from caches). */
-    private readonly onDeleted: (id: string) => void = () => {},
+    private readonly events: UploadEvents = { stored: () => {}, deleted: () => {} },
   ) {}
 
   /**
@@ -192,7 +198,9 @@ export class UploadService {
       );
       throw isNoSpace(error) ? new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.') : error;
     }
-    return rows.map((row) => this.links.view({ ...row, deleted_at: null, seq: 0, embed_overrides: embedOverrides }));
+    const stored = rows.map((row): UploadRow => ({ ...row, deleted_at: null, seq: 0 }));
+    this.events.stored(stored);
+    return stored.map((row) => this.links.view(row));
   }
 
   async list(actor: Actor, limit: number, before?: string): Promise<{ uploads: UploadView[]; next?: string }> {
@@ -235,7 +243,7 @@ export class UploadService {
   private async remove(id: string): Promise<void> {
     const deleted = await this.uploads.markDeleted(id, new Date().toISOString(), (sha256) => this.removeObjects(sha256));
     if (!deleted) throw new AppError('UPLOAD_GONE', `Upload ${id} has already been deleted.`);
-    this.onDeleted(id);
+    this.events.deleted(id);
   }
 
   /**
