@@ -55,11 +55,12 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (request.url.startsWith('/api/') && !acceptsJson(request.headers.accept)) {
-      throw new AppError('NOT_ACCEPTABLE', 'This API answers in JSON: send Accept: application/json (or */*).');
+      return done(new AppError('NOT_ACCEPTABLE', 'This API answers in JSON: send Accept: application/json (or */*).'));
     }
+    done();
   });
 
   await app.register(errorsPlugin, errorOptions);

@@ -74,8 +74,13 @@ export const authPlugin = fp<AuthPluginOptions>(
   async (app: FastifyInstance, options) => {
     app.decorateRequest('actor', undefined);
     // onRequest: an unauthorised upload is refused before a byte of its body is read.
-    app.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config.auth) request.actor = await authenticate(request, options);
+    // Callback style: the hook runs on every request, most of which (images) need no account.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!request.routeOptions.config.auth) return done();
+      authenticate(request, options).then((actor) => {
+        request.actor = actor;
+        done();
+      }, done);
     });
   },
   { name: 'auth', dependencies: ['@fastify/cookie'] },

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../domain/errors.js';
 
@@ -18,22 +18,31 @@ export const drainPlugin = fp(
     let draining = false;
     let inFlight = 0;
     let idle: (() => void) | undefined;
-    const finished = () => {
+    const finished = (request: FastifyRequest) => {
+      if (!counted.delete(request)) return;
       inFlight -= 1;
       if (draining && inFlight === 0) idle?.();
     };
+    /** Requests counted in, so a response and an abort of one request count it out once. */
+    const counted = new WeakSet<FastifyRequest>();
 
-    app.addHook('onRequest', async (_request, reply) => {
+    // Callback-style hooks: they run on every request, and an async hook costs a promise each.
+    app.addHook('onRequest', (request, reply, done) => {
       if (draining) {
         reply.header('connection', 'close');
-        throw new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.');
+        return done(new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.'));
       }
       inFlight += 1;
-      let done = false;
-      reply.raw.once('close', () => {
-        if (!done) finished();
-        done = true;
-      });
+      counted.add(request);
+      done();
+    });
+    app.addHook('onResponse', (request, _reply, done) => {
+      finished(request);
+      done();
+    });
+    app.addHook('onRequestAbort', (request, done) => {
+      finished(request);
+      done();
     });
 
     app.decorate('drain', () => {
