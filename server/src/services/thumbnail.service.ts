@@ -166,9 +166,12 @@ export class ThumbnailService {
     }
     this.renderCount += 1;
     this.cache.set(key, made.data);
-    const placing: Promise<void> = this.place(source, key, made.data).finally(() => {
-      if (this.placing.get(key) === placing) this.placing.delete(key);
-    });
+    // After this turn of the event loop, so the response to the request that asked goes first.
+    const placing: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.place(source, key, made.data))
+      .finally(() => {
+        if (this.placing.get(key) === placing) this.placing.delete(key);
+      });
     this.placing.set(key, placing);
     return made;
   }
