@@ -41,9 +41,11 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     genReqId: requestIds(),
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    // Slow clients must not hold a socket forever; uploads of large files need the time, so headers only.
+    // No limit on a whole request (a large upload on a slow link needs the time), but a socket
+    // silent for two minutes is closed, so a stalled client cannot hold it (and a temp file)
+    // forever. Headers must arrive within Node's headersTimeout (60 s).
     requestTimeout: 0,
-    connectionTimeout: 0,
+    connectionTimeout: 120_000,
     keepAliveTimeout: 72_000,
     forceCloseConnections: 'idle',
     return503OnClosing: false,

@@ -99,7 +99,11 @@ export async function createContainer(config: Readonly<Config>, options: Contain
       await sql`select 1`.execute(db);
       await storage.check();
     },
-    close: () => (options.database ? Promise.resolve() : database.close()),
+    async close() {
+      // Thumbnails being stored in the background finish first, leaving nothing in tmp/.
+      await thumbnails.idle();
+      if (!options.database) await database.close();
+    },
   };
 }
 

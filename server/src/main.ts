@@ -47,7 +47,13 @@ async function serve(config: Readonly<Config>): Promise<void> {
       .drain()
       .then(() => app.close())
       .then(() => container.close())
-      .then(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

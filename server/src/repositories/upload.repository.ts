@@ -10,16 +10,20 @@ export class UploadRepository {
 
   /** Inserts the uploads of one request and counts their blob references, all or nothing. */
   async insertMany(uploads: NewUpload[]): Promise<void> {
+    // Blob rows are locked in sha256 order, so two requests carrying the same images in
+    // different orders cannot deadlock on PostgreSQL.
+    const bySha = [...uploads].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
     await this.db.transaction().execute(async (trx) => {
-      for (const upload of uploads) {
-        // Write first: on SQLite this takes the write lock at once instead of upgrading a read lock.
+      // Write first: on SQLite this takes the write lock at once instead of upgrading a read lock.
+      for (const upload of bySha) {
         await trx
           .insertInto('blob')
           .values({ sha256: upload.sha256, size: upload.size, ref_count: 1 })
           .onConflict((oc) => oc.column('sha256').doUpdateSet({ ref_count: sql`blob.ref_count + 1` }))
           .execute();
-        await trx.insertInto('upload').values(upload).execute();
       }
+      // In request order: seq then lists the request's files newest first, last part on top.
+      for (const upload of uploads) await trx.insertInto('upload').values(upload).execute();
     });
   }
 

@@ -28,6 +28,11 @@ export class UserRepository {
     });
   }
 
+  /** Whether the first user (the admin) has registered. */
+  async hasAdmin(): Promise<boolean> {
+    return (await this.db.selectFrom('setting').select('key').where('key', '=', ADMIN_SEAT).executeTakeFirst()) !== undefined;
+  }
+
   findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('user').selectAll().where('id', '=', id).executeTakeFirst();
   }

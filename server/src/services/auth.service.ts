@@ -7,6 +7,7 @@ import type { SessionRepository } from '../repositories/session.repository.js';
 import type { UserRow } from '../repositories/types.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { ApiKeyService, ApiKeyView } from './api-key.service.js';
+import { Semaphore } from '../media/semaphore.js';
 import { hashPassword, type ScryptParams, verifyPassword } from './password.js';
 
 export interface UserView {
@@ -34,6 +35,11 @@ export interface NewSession {
 }
 
 export class AuthService {
+  /**
+   * Each scrypt takes 128 MiB and a libuv thread (shared with file reads and fsyncs): two at a
+   * time, so a burst of logins queues instead of stalling image serving.
+   */
+  private readonly hashing = new Semaphore(2);
   /** Verifying against this keeps a login for an unknown user as slow as a wrong password. */
   private decoyHash: Promise<string> | undefined;
 
@@ -48,37 +54,34 @@ export class AuthService {
   async register(username: string, password: string): Promise<{ user: UserView; key: ApiKeyView; token: string }> {
     const name = username.toLowerCase();
     const taken = () => new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
+    const mayJoin = this.options.registration === 'open';
+    // Refused before hashing: a closed server must not spend 128 MiB and a thread per attempt.
+    if (!mayJoin && (await this.users.hasAdmin())) throw this.closed();
     if (await this.users.findByUsername(name)) throw taken();
     const candidate = {
       id: newRowId(),
       username: name,
-      password_hash: await hashPassword(password, this.options.scrypt),
+      password_hash: await this.hashing.run(() => hashPassword(password, this.options.scrypt)),
       quota_bytes: this.options.defaultQuota,
       created_at: new Date().toISOString(),
     };
     let user: UserRow | undefined;
     try {
-      user = await this.users.create(candidate, this.options.registration === 'open');
+      user = await this.users.create(candidate, mayJoin);
     } catch (error) {
       // Two registrations of one name at once: the unique index decides.
       if (await this.users.findByUsername(name)) throw taken();
       throw error;
     }
-    if (!user) {
-      throw new AppError(
-        'REGISTRATION_CLOSED',
-        this.options.registration === 'invite'
-          ? 'Registration on this server needs an invite; ask its admin.'
-          : 'Registration is closed on this server; ask its admin for an account.',
-      );
-    }
+    if (!user) throw this.closed();
     const { key, token } = await this.apiKeys.create({ userId: user.id }, 'default');
     return { user: toUserView(user), key, token };
   }
 
   async login(username: string, password: string): Promise<NewSession> {
     const user = await this.users.findByUsername(username.toLowerCase());
-    const valid = await verifyPassword(password, user?.password_hash ?? (await this.decoy()));
+    const stored = user?.password_hash ?? (await this.decoy());
+    const valid = await this.hashing.run(() => verifyPassword(password, stored));
     if (!user || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong username or password.');
     const sessionToken = newSecret();
     const now = new Date();
@@ -100,6 +103,15 @@ export class AuthService {
   async authenticateSession(sessionToken: string): Promise<Actor | undefined> {
     const user = await this.sessions.findValid(sha256Hex(sessionToken), new Date().toISOString());
     return user && { userId: user.id, username: user.username, role: user.role, via: 'session' };
+  }
+
+  private closed(): AppError {
+    return new AppError(
+      'REGISTRATION_CLOSED',
+      this.options.registration === 'invite'
+        ? 'Registration on this server needs an invite; ask its admin.'
+        : 'Registration is closed on this server; ask its admin for an account.',
+    );
   }
 
   private decoy(): Promise<string> {

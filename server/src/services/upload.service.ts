@@ -196,7 +196,7 @@ export class UploadService {
         rows.map((row) => row.id),
         (sha256) => this.removeObjects(sha256),
       );
-      throw isNoSpace(error) ? new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.') : error;
+      throw error; // ENOSPC and EDQUOT become 507 in the error handler
     }
     const stored = rows.map((row): UploadRow => ({ ...row, deleted_at: null, seq: 0 }));
     this.events.stored(stored);
@@ -247,12 +247,15 @@ export class UploadService {
   }
 
   /**
-   * A blob's last reference is gone: remove it and its thumbnail, in this order, which
-   * ThumbnailService relies on to never leave a thumbnail behind.
+   * A blob's last reference is gone: remove it, then its thumbnail (ThumbnailService relies on
+   * this order to remove a thumbnail it places while the original is being deleted).
    */
   private async removeObjects(sha256: string): Promise<void> {
     await this.storage.delete(blobKey(sha256));
-    await this.storage.delete(thumbnailKey(sha256));
+    // Best effort: this runs inside the deleting transaction, and once the original is gone a
+    // failure here must not roll back and leave a live upload without bytes. A thumbnail left
+    // behind is harmless (nothing links to it; the next upload of these bytes reuses it).
+    await this.storage.delete(thumbnailKey(sha256)).catch(() => undefined);
   }
 
   /** The caller's upload; someone else's is reported exactly like a missing one. */
@@ -281,9 +284,6 @@ async function settleInOrder(parts: PendingPart[]): Promise<ProcessedImage[]> {
     return result.value;
   });
 }
-
-const isNoSpace = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];

@@ -251,6 +251,11 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const notModified = await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': `"${created.sha256}"` } });
     expect(notModified.statusCode).toBe(304);
     expect(notModified.rawPayload.length).toBe(0);
+    expect(notModified.headers.etag).toBe(`"${created.sha256}"`);
+    for (const tags of [`W/"${created.sha256}"`, `"other", "${created.sha256}"`, '*']) {
+      expect((await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': tags } })).statusCode, tags).toBe(304);
+    }
+    expect((await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': '"other"' } })).statusCode).toBe(200);
 
     const partial = await t.app.inject({ method: 'GET', url, headers: { range: 'bytes=10-19' } });
     expect(partial.statusCode).toBe(206);
@@ -268,6 +273,28 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
 
     expect((await t.app.inject({ method: 'GET', url: `/i/${created.id}.png` })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'GET', url: '/i/AAAAAAAAAA.png' })).statusCode).toBe(404);
+  });
+
+  it('answers HEAD from what it knows, without reading the file', async () => {
+    const data = await png(300, 200, 78);
+    const created = (await upload([{ filename: 'h.png', data }])).json<{ files: Upload[] }>().files[0]!;
+    const storage = t.container.storage;
+    const get = storage.get.bind(storage);
+    let reads = 0;
+    // Observes reads (no fault injected): the real driver still answers.
+    storage.get = (...args) => {
+      reads += 1;
+      return get(...args);
+    };
+    try {
+      const head = await t.app.inject({ method: 'HEAD', url: `/i/${created.id}.png` });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-length']).toBe(String(data.length));
+      expect(head.headers.etag).toBe(`"${created.sha256}"`);
+      expect(reads).toBe(0);
+    } finally {
+      storage.get = get;
+    }
   });
 
   it('records the dominant colour and strips nothing from a clean PNG', async () => {

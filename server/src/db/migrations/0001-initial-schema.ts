@@ -44,6 +44,8 @@ export const initialSchema = (dialect: Dialect): Migration => ({
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('session_user_id').on('session').column('user_id').execute();
+    // Expired sessions are swept at every sign-in.
+    await db.schema.createIndex('session_expires_at').on('session').column('expires_at').execute();
 
     await db.schema
       .createTable('blob')

@@ -91,18 +91,17 @@ export function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): Err
 /** Writes any error as SPEC.md's JSON. Also used for Fastify's framework errors (see app.ts). */
 export function sendError(raw: FastifyError, request: FastifyRequest, reply: FastifyReply, options: ErrorsOptions): FastifyReply {
   let error: ErrorBodyParts;
+  let mapped: AppError | undefined;
   if (isAppError(raw)) error = raw;
-  else if (fromFastify(raw, options)) error = fromFastify(raw, options)!;
-  else if (raw.code === 'ENOSPC') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if ((mapped = fromFastify(raw, options))) error = mapped;
+  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
   else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
   else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
   else {
     request.log.error({ err: raw }, 'unhandled error');
     error = new AppError('INTERNAL_ERROR', `Something went wrong on our side. If it keeps happening, report request ${request.id}.`);
   }
-  // A route may have set caching headers for the file it meant to send; errors are never cached.
-  reply.removeHeader('etag');
-  reply.removeHeader('last-modified');
+  // Errors are never cached.
   reply.header('cache-control', 'no-store').header('x-request-id', request.id);
   if (error.statusCode >= 500) reply.header('retry-after', '30');
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
