@@ -48,12 +48,16 @@ export interface OEmbed {
 
 export interface SharePage {
   upload: UploadView;
-  /** False when the owner turned embeds off: the tags then carry only the image. */
-  embedsOn: boolean;
+  /** Only the image's when the owner turned embeds off. */
   tags: EmbedTag[];
   title: string;
-  description: string;
   color: string;
+}
+
+/** An upload's embed fields and their text as rendered for it. */
+interface Rendered {
+  fields: EmbedFields;
+  text: { title: string; description: string; siteName: string; author: string };
 }
 
 export interface EmbedSettingsView {
@@ -79,10 +83,8 @@ export class EmbedService {
   ) {}
 
   async getSettings(actor: Actor): Promise<EmbedSettingsView> {
-    const rows = await this.settings.find([SERVER_SCOPE, actor.userId]);
-    const defaults = layer(BUILT_IN_EMBED, rows.find((row) => row.scope === SERVER_SCOPE));
-    const own = rows.find((row) => row.scope === actor.userId);
-    return { settings: toPatch(own), defaults, effective: layer(defaults, own) };
+    const { own, defaults, effective } = await this.layers(actor.userId);
+    return { settings: toPatch(own), defaults, effective };
   }
 
   async updateSettings(actor: Actor, patch: EmbedPatch): Promise<EmbedSettingsView> {
@@ -104,7 +106,7 @@ export class EmbedService {
   /** The share page of a live upload: 404 when unknown, 410 when deleted. */
   async sharePage(id: string): Promise<SharePage> {
     const { row, username } = await this.live(id);
-    return this.build(row, username);
+    return this.build(row, await this.render(row, username));
   }
 
   /** Exactly what the share page of one of the caller's uploads would emit. */
@@ -113,8 +115,8 @@ export class EmbedService {
     // Someone else's upload, deleted or not, is reported exactly like a missing one.
     if (!row || row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${uploadId}.`);
     if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${uploadId} has been deleted.`);
-    const page = await this.build(row, actor.username);
-    return { ...page, oembed: page.embedsOn ? await this.oembedFor(row, actor.username) : null };
+    const rendered = await this.render(row, actor.username);
+    return { ...this.build(row, rendered), oembed: rendered.fields.enabled ? this.oembedFor(row, rendered) : null };
   }
 
   /** oEmbed for a share URL of this server, built from the database (never from the query). */
@@ -124,38 +126,30 @@ export class EmbedService {
     const id = url.startsWith(prefix) ? url.slice(prefix.length).replace(/[?#].*$/, '') : '';
     if (!isUploadId(id)) throw new AppError('NOT_FOUND', 'That URL is not a share link of this server.');
     const { row, username } = await this.live(id);
+    const rendered = await this.render(row, username);
     // With embeds off the page shows the bare image, so there is no text for oEmbed to add.
-    if (!(await this.fieldsFor(row)).enabled) throw new AppError('NOT_FOUND', 'Embeds are turned off for this upload.');
-    return this.oembedFor(row, username);
+    if (!rendered.fields.enabled) throw new AppError('NOT_FOUND', 'Embeds are turned off for this upload.');
+    return this.oembedFor(row, rendered);
   }
 
-  private async oembedFor(row: UploadRow, username: string): Promise<OEmbed> {
-    const fields = await this.fieldsFor(row);
-    const context = contextOf(row, username);
-    const view = this.links.view(row);
+  private oembedFor(row: UploadRow, { fields, text }: Rendered): OEmbed {
     const thumb = thumbnailSize(row.width, row.height);
-    const author = clampChars(oneLine(renderTemplate(fields.author, context)), EMBED_LIMITS.author.chars);
     return {
       version: '1.0',
       type: 'link',
-      title: clampBytes(oneLine(renderTemplate(fields.title, context)), EMBED_LIMITS.title.bytes),
-      ...(author ? { author_name: author, author_url: fields.author_url || this.publicUrl } : {}),
-      provider_name: clampChars(oneLine(renderTemplate(fields.site_name, context)), EMBED_LIMITS.site_name.chars),
+      title: text.title,
+      ...(text.author ? { author_name: text.author, author_url: fields.author_url || this.publicUrl } : {}),
+      provider_name: text.siteName,
       provider_url: this.publicUrl,
-      thumbnail_url: view.thumbnail_url,
+      thumbnail_url: this.links.view(row).thumbnail_url,
       thumbnail_width: thumb.width,
       thumbnail_height: thumb.height,
     };
   }
 
-  private async build(row: UploadRow, username: string): Promise<SharePage> {
-    const fields = await this.fieldsFor(row);
-    const context = contextOf(row, username);
+  private build(row: UploadRow, { fields, text }: Rendered): SharePage {
     const upload = this.links.view(row);
-    const render = (template: string) => renderTemplate(template, context);
-    const title = clampBytes(oneLine(render(fields.title)), EMBED_LIMITS.title.bytes);
-    const description = clampBytes(render(fields.description).trim(), EMBED_LIMITS.description.bytes);
-    const siteName = clampChars(oneLine(render(fields.site_name)), EMBED_LIMITS.site_name.chars);
+    const { title, description, siteName } = text;
     const color = (fields.color === 'auto' ? row.dominant_color : fields.color).toLowerCase();
 
     const image: EmbedTag[] = [
@@ -169,28 +163,46 @@ export class EmbedService {
     ];
     if (!fields.enabled) {
       // Embeds off: only the image, so Discord shows it bare, without text or colour.
-      return { upload, embedsOn: false, tags: image, title: upload.name, description: '', color };
+      return { upload, tags: image, title: upload.name, color };
     }
-    const text = (attribute: EmbedTag['attribute'], key: string, content: string): EmbedTag[] =>
+    const optional = (attribute: EmbedTag['attribute'], key: string, content: string): EmbedTag[] =>
       content ? [{ attribute, key, content }] : [];
     const tags: EmbedTag[] = [
-      ...text('property', 'og:site_name', siteName),
-      ...text('property', 'og:title', title),
-      ...text('property', 'og:description', description),
+      ...optional('property', 'og:site_name', siteName),
+      ...optional('property', 'og:title', title),
+      ...optional('property', 'og:description', description),
       { attribute: 'property', key: 'og:url', content: upload.url },
       { attribute: 'property', key: 'og:type', content: 'website' },
       ...image,
       { attribute: 'name', key: 'theme-color', content: color },
       { attribute: 'link', key: 'alternate', content: `${this.publicUrl}/api/oembed?url=${encodeURIComponent(upload.url)}` },
     ];
-    return { upload, embedsOn: true, tags, title: title || upload.name, description, color };
+    return { upload, tags, title: title || upload.name, color };
   }
 
-  private async fieldsFor(row: UploadRow): Promise<EmbedFields> {
-    const rows = await this.settings.find([SERVER_SCOPE, row.user_id]);
-    const server = layer(BUILT_IN_EMBED, rows.find((r) => r.scope === SERVER_SCOPE));
-    const user = layer(server, rows.find((r) => r.scope === row.user_id));
-    return { ...user, ...parseOverrides(row.embed_overrides) };
+  /** The upload's fields (all layers) and their text, rendered and clamped, once per request. */
+  private async render(row: UploadRow, username: string): Promise<Rendered> {
+    const { effective } = await this.layers(row.user_id);
+    const fields = { ...effective, ...parseOverrides(row.embed_overrides) };
+    const context = contextOf(row, username);
+    const line = (template: string) => oneLine(renderTemplate(template, context));
+    return {
+      fields,
+      text: {
+        title: clampBytes(line(fields.title), EMBED_LIMITS.title.bytes),
+        description: clampBytes(renderTemplate(fields.description, context).trim(), EMBED_LIMITS.description.bytes),
+        siteName: clampChars(line(fields.site_name), EMBED_LIMITS.site_name.chars),
+        author: clampChars(line(fields.author), EMBED_LIMITS.author.chars),
+      },
+    };
+  }
+
+  /** Built-in under server under the user's own settings. */
+  private async layers(userId: string): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
+    const rows = await this.settings.find([SERVER_SCOPE, userId]);
+    const defaults = layer(BUILT_IN_EMBED, rows.find((row) => row.scope === SERVER_SCOPE));
+    const own = rows.find((row) => row.scope === userId);
+    return { own, defaults, effective: layer(defaults, own) };
   }
 
   private async live(id: string): Promise<{ row: UploadRow; username: string }> {

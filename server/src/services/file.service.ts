@@ -41,6 +41,8 @@ export interface FileServiceOptions {
  */
 export class FileService {
   private readonly metadata = new Map<string, Entry>();
+  /** Counts forget() calls, so a lookup racing a delete does not cache what it read. */
+  private deletions = 0;
   private readonly ttl: number;
   private readonly maxEntries: number;
 
@@ -88,6 +90,7 @@ export class FileService {
 
   forget(id: string): void {
     this.metadata.delete(id);
+    this.deletions += 1;
   }
 
   private known(id: string): Entry | undefined {
@@ -104,8 +107,11 @@ export class FileService {
   }
 
   private async lookup(id: string): Promise<Entry | undefined> {
+    const before = this.deletions;
     const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
-    return row && this.store(row);
+    if (!row) return undefined;
+    // A delete heard while the row was read may have made it stale: use it, but do not keep it.
+    return this.deletions === before ? this.store(row) : toEntry(row, 0);
   }
 
   private store(row: UploadRow): Entry {
