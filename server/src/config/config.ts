@@ -18,7 +18,7 @@ export interface Config {
   databaseUrl: string | undefined;
   /** @default 'local' */
   storage: StorageKind;
-  /** Optional: shared rate limits across nodes. */
+  /** Accepted and validated; nothing uses it yet (shared rate limits and deletions across nodes are planned). */
   redisUrl: string | undefined;
   /** Bytes per file. @default 100 MiB */
   maxFileSize: number;

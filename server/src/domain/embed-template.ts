@@ -12,7 +12,7 @@ export interface EmbedFields {
 }
 
 export type TextField = 'site_name' | 'title' | 'description' | 'author';
-export const TEXT_FIELDS: readonly TextField[] = ['site_name', 'title', 'description', 'author'];
+const TEXT_FIELDS: readonly TextField[] = ['site_name', 'title', 'description', 'author'];
 
 /** What a fresh server shows: the file name as title and its facts below it. */
 export const BUILT_IN_EMBED: Readonly<EmbedFields> = Object.freeze({
@@ -40,7 +40,7 @@ export const EMBED_LIMITS = {
   template: { chars: 1000 },
 } as const;
 
-export const COLOR_PATTERN = /^(auto|#[0-9a-fA-F]{6})$/;
+const COLOR_PATTERN = /^(auto|#[0-9a-fA-F]{6})$/;
 
 export interface TemplateContext {
   file: { id: string; name: string; size: string; width: number; height: number; date: string; mime: string };

@@ -18,7 +18,7 @@ export function randomBase62(length: number): string {
 }
 
 /** Upload ids: 10 base62 characters = 59.5 bits, over SPEC.md's 58-bit floor. */
-export const UPLOAD_ID_LENGTH = 10;
+const UPLOAD_ID_LENGTH = 10;
 export const newUploadId = (): string => randomBase62(UPLOAD_ID_LENGTH);
 export const isUploadId = (value: string): boolean => /^[0-9A-Za-z]{10}$/.test(value);
 
@@ -26,7 +26,7 @@ export const isUploadId = (value: string): boolean => /^[0-9A-Za-z]{10}$/.test(v
 export const newRowId = (): string => randomBase62(16);
 
 /** API keys: `di_` + 40 base62 characters (238 bits). Only the SHA-256 is stored. */
-export const API_KEY_PREFIX = 'di_';
+const API_KEY_PREFIX = 'di_';
 export const newApiKeySecret = (): string => API_KEY_PREFIX + randomBase62(40);
 export const isApiKeyFormat = (value: string): boolean => /^di_[0-9A-Za-z]{32,128}$/.test(value);
 

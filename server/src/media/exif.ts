@@ -1,5 +1,5 @@
 /** EXIF tag 0x0112: how the stored pixels must be rotated/flipped for display (1 = as stored). */
-export const EXIF_ORIENTATION_TAG = 0x0112;
+const EXIF_ORIENTATION_TAG = 0x0112;
 
 /**
  * A complete TIFF-structured EXIF block whose only entry is the Orientation. Used in place of

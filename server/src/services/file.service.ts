@@ -24,16 +24,13 @@ interface Entry {
   expires: number;
 }
 
-export interface FileServiceOptions {
-  /**
-   * How long this process trusts what it knows of an id. Deletions reach the processes of
-   * this machine at once (DeletionBus); other nodes learn of them within this time.
-   * @default 10000
-   */
-  metadataTtlMs?: number;
-  /** @default 100000 */
-  metadataEntries?: number;
-}
+/**
+ * How long this process trusts what it knows of an id. Deletions reach the processes of this
+ * machine at once (DeletionBus); other nodes learn of them within this time.
+ */
+const METADATA_TTL_MS = 10_000;
+/** Ids whose metadata one process keeps (a few hundred bytes each). */
+export const METADATA_ENTRIES = 100_000;
 
 /**
  * Serves stored files. Hot files come from memory: an image host's traffic is mostly the
@@ -43,26 +40,17 @@ export class FileService {
   private readonly metadata = new Map<string, Entry>();
   /** Counts forget() calls, so a lookup racing a delete does not cache what it read. */
   private deletions = 0;
-  private readonly ttl: number;
-  private readonly maxEntries: number;
 
   constructor(
     private readonly uploads: UploadRepository,
     private readonly storage: StorageDriver,
     private readonly cache: FileCache,
-    options: FileServiceOptions = {},
-  ) {
-    this.ttl = options.metadataTtlMs ?? 10_000;
-    this.maxEntries = options.metadataEntries ?? 100_000;
-  }
+  ) {}
 
   /** The file behind `/i/<id>.<ext>`: 404 when unknown (or another extension), 410 when deleted. */
   async describe(id: string, ext: string): Promise<RawFile> {
-    const entry = this.known(id) ?? (await this.lookup(id));
-    if (!entry || (ext !== entry.ext && !(ext === 'jpeg' && entry.ext === 'jpg'))) {
-      throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
-    }
-    if (entry.gone) throw new AppError('UPLOAD_GONE', 'This file has been deleted.');
+    const entry = await this.entry(id, `There is no file ${id}.${ext} here.`);
+    if (ext !== entry.ext && !(ext === 'jpeg' && entry.ext === 'jpg')) throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
     return entry.file;
   }
 
@@ -82,10 +70,15 @@ export class FileService {
 
   /** The stored file of an upload, whatever its extension (thumbnails are made from it). */
   async original(id: string): Promise<RawFile> {
+    return (await this.entry(id, `There is no upload ${id} here.`)).file;
+  }
+
+  /** What is known of a live upload: 404 (with `missing`) when unknown, 410 when deleted. */
+  private async entry(id: string, missing: string): Promise<Entry> {
     const entry = this.known(id) ?? (await this.lookup(id));
-    if (!entry) throw new AppError('NOT_FOUND', `There is no upload ${id} here.`);
+    if (!entry) throw new AppError('NOT_FOUND', missing);
     if (entry.gone) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-    return entry.file;
+    return entry;
   }
 
   forget(id: string): void {
@@ -115,10 +108,10 @@ export class FileService {
   }
 
   private store(row: UploadRow): Entry {
-    const entry = toEntry(row, Date.now() + this.ttl);
+    const entry = toEntry(row, Date.now() + METADATA_TTL_MS);
     this.metadata.delete(row.id);
     // Oldest inserted goes first: entries expire anyway, so insertion order is close enough to LRU.
-    if (this.metadata.size >= this.maxEntries) this.metadata.delete(this.metadata.keys().next().value!);
+    if (this.metadata.size >= METADATA_ENTRIES) this.metadata.delete(this.metadata.keys().next().value!);
     this.metadata.set(row.id, entry);
     return entry;
   }

@@ -8,18 +8,13 @@ import { newRowId } from '../domain/ids.js';
 import { isWholeWebp, type Thumbnail, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
-import type { FileService, RawFile } from './file.service.js';
+import { type FileService, METADATA_ENTRIES, type RawFile } from './file.service.js';
 import { blobKey, thumbnailKey } from './upload-links.js';
 
 /** What the thumbnail route needs to answer, before reading any byte. */
 export interface ThumbnailFile extends RawFile {
   /** The upload's stored file, which the thumbnail is made from. */
   source: RawFile;
-}
-
-export interface ThumbnailServiceOptions {
-  /** Thumbnails whose size and ETag this node remembers. @default 100000 */
-  entries?: number;
 }
 
 /**
@@ -37,7 +32,6 @@ export class ThumbnailService {
   private readonly inFlight = new Map<string, Promise<ThumbnailFile>>();
   /** Rendered thumbnails being stored, by storage key; these promises never reject. */
   private readonly placing = new Map<string, Promise<void>>();
-  private readonly maxEntries: number;
   private renderCount = 0;
 
   constructor(
@@ -45,10 +39,7 @@ export class ThumbnailService {
     private readonly storage: StorageDriver,
     private readonly cache: FileCache,
     private readonly thumbnailer: Thumbnailer,
-    options: ThumbnailServiceOptions = {},
-  ) {
-    this.maxEntries = options.entries ?? 100_000;
-  }
+  ) {}
 
   /** Thumbnails this process has rendered (not found in storage), since it started. */
   get renders(): number {
@@ -116,7 +107,7 @@ export class ThumbnailService {
     const { size, sha256 } = (stored && (await this.hashStored(key, stored.size))) ?? (await this.render(source, key));
     const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source };
     // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
-    if (this.known.size >= this.maxEntries) this.known.delete(this.known.keys().next().value!);
+    if (this.known.size >= METADATA_ENTRIES) this.known.delete(this.known.keys().next().value!);
     this.known.set(source.sha256, thumbnail);
     return thumbnail;
   }

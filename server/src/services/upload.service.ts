@@ -45,7 +45,7 @@ export interface UploadEvents {
   deleted(id: string): void;
 }
 
-export const FILE_FIELDS = ['files[]', 'file', 'files'];
+const FILE_FIELDS = ['files[]', 'file', 'files'];
 export const LIST_LIMIT = { default: 100, max: 1000 } as const;
 
 /** What one part became while the request is still streaming in. */
@@ -268,7 +268,7 @@ export class UploadService {
 }
 
 /** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */
-export const EMBED_FIELD_PREFIX = 'embed_';
+const EMBED_FIELD_PREFIX = 'embed_';
 
 function checkOverrides(input: Record<string, string>, source: OverrideSource): EmbedOverrides {
   const result = parseOverrides(input, source);

@@ -7,7 +7,7 @@ import type { ApiKeyService } from '../../services/api-key.service.js';
 import { type AuthService, csrfTokenFor } from '../../services/auth.service.js';
 
 export const SESSION_COOKIE = 'di_session';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -78,7 +78,7 @@ interface ErrorBodyParts {
 const isMultipartParseError = (request: FastifyRequest, error: Error): boolean =>
   request.isMultipart() && !('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) && !('statusCode' in error);
 
-export function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody {
+function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody {
   return {
     statusCode: error.statusCode,
     code: error.code,

@@ -50,7 +50,7 @@ export const EmbedSettingsResponse = Type.Object({
   effective: EmbedFieldsResponse,
 });
 
-export const EmbedTagResponse = Type.Object({
+const EmbedTagResponse = Type.Object({
   attribute: Type.Union([Type.Literal('property'), Type.Literal('name'), Type.Literal('link')]),
   key: Type.String(),
   content: Type.String(),
