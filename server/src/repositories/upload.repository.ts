@@ -1,6 +1,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NewUpload, UploadRow } from './types.js';
+import { usageOf } from './user.repository.js';
 
 /** Called inside the transaction that drops a blob's last reference, so no upload can re-reference it halfway. */
 export type RemoveObject = (sha256: string) => Promise<void>;
@@ -8,13 +9,26 @@ export type RemoveObject = (sha256: string) => Promise<void>;
 export class UploadRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Inserts the uploads of one request and counts their blob references, all or nothing. */
-  async insertMany(uploads: NewUpload[]): Promise<void> {
+  /**
+   * Inserts the uploads of one request (all of one user) and counts their blob references, all
+   * or nothing, unless they would take the user over their quota: then nothing is written and
+   * the figures for the refusal come back.
+   */
+  async insertWithinQuota(userId: string, uploads: NewUpload[]): Promise<{ stored: true } | { stored: false; used: number; quota: number }> {
     // Blob rows are locked in sha256 order, so two requests carrying the same images in
     // different orders cannot deadlock on PostgreSQL.
     const bySha = [...uploads].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
-    await this.db.transaction().execute(async (trx) => {
-      // Write first: on SQLite this takes the write lock at once instead of upgrading a read lock.
+    return this.db.transaction().execute(async (trx) => {
+      // A no-op update locks the user's row in both dialects (SQLite: the write lock at once,
+      // rather than upgrading a read lock), so one user's concurrent uploads check their
+      // quota one after another and cannot overshoot it together.
+      const user = await trx.updateTable('user').set({ quota_bytes: sql`quota_bytes` }).where('id', '=', userId).returning('quota_bytes').executeTakeFirst();
+      const quota = user?.quota_bytes;
+      if (quota !== null && quota !== undefined) {
+        const { bytes } = await usageOf(trx, userId);
+        const incoming = uploads.reduce((sum, upload) => sum + upload.size, 0);
+        if (bytes + incoming > quota) return { stored: false, used: bytes, quota: Number(quota) };
+      }
       for (const upload of bySha) {
         await trx
           .insertInto('blob')
@@ -24,6 +38,7 @@ export class UploadRepository {
       }
       // In request order: seq then lists the request's files newest first, last part on top.
       for (const upload of uploads) await trx.insertInto('upload').values(upload).execute();
+      return { stored: true };
     });
   }
 

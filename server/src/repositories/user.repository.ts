@@ -41,14 +41,18 @@ export class UserRepository {
     return this.db.selectFrom('user').selectAll().where('username', '=', username).executeTakeFirst();
   }
 
-  /** Bytes and files of the user's live uploads (what counts against the quota). */
-  async usage(userId: string): Promise<Usage> {
-    const row = await this.db
-      .selectFrom('upload')
-      .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'), eb.fn.countAll<number>().as('files')])
-      .where('user_id', '=', userId)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return { bytes: Number(row.bytes), files: Number(row.files) };
+  usage(userId: string): Promise<Usage> {
+    return usageOf(this.db, userId);
   }
+}
+
+/** Bytes and files of a user's live uploads (what counts against the quota). */
+export async function usageOf(db: Kysely<Database>, userId: string): Promise<Usage> {
+  const row = await db
+    .selectFrom('upload')
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'), eb.fn.countAll<number>().as('files')])
+    .where('user_id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return { bytes: Number(row.bytes), files: Number(row.files) };
 }

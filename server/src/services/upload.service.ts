@@ -12,7 +12,6 @@ import { sanitizeFileName } from '../domain/names.js';
 import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload, UploadRow } from '../repositories/types.js';
-import type { UserRepository } from '../repositories/user.repository.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
 
@@ -61,7 +60,6 @@ interface PendingPart {
 export class UploadService {
   constructor(
     private readonly uploads: UploadRepository,
-    private readonly users: UserRepository,
     private readonly storage: StorageDriver,
     private readonly images: ImageProcessor,
     private readonly links: UploadLinks,
@@ -95,7 +93,6 @@ export class UploadService {
       }
       const overrides = { ...fromHeaders, ...checkOverrides(overrideInput, 'field') };
       const images = await settleInOrder(parts);
-      await this.checkQuota(actor, images);
       return await this.store(actor, parts, images, overrides);
     } finally {
       // Every part must be finished before its temp files go, even when another part failed.
@@ -151,19 +148,6 @@ export class UploadService {
     return new AppError('PAYLOAD_TOO_LARGE', `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`);
   }
 
-  private async checkQuota(actor: Actor, images: ProcessedImage[]): Promise<void> {
-    const user = await this.users.findById(actor.userId);
-    if (user?.quota_bytes === null || user?.quota_bytes === undefined) return;
-    const usage = await this.users.usage(actor.userId);
-    const incoming = images.reduce((sum, image) => sum + image.size, 0);
-    if (usage.bytes + incoming > user.quota_bytes) {
-      throw new AppError(
-        'QUOTA_EXCEEDED',
-        `This upload (${formatBytes(incoming)}) would take you over your quota: ${formatBytes(usage.bytes)} of ${formatBytes(user.quota_bytes)} used. Delete some uploads or ask the admin for more space.`,
-      );
-    }
-  }
-
   private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[], overrides: EmbedOverrides): Promise<UploadView[]> {
     const embedOverrides = Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null;
     const now = Date.now();
@@ -181,7 +165,14 @@ export class UploadService {
       created_at: new Date(now).toISOString(),
       embed_overrides: embedOverrides,
     }));
-    await this.uploads.insertMany(rows);
+    const result = await this.uploads.insertWithinQuota(actor.userId, rows);
+    if (!result.stored) {
+      const incoming = rows.reduce((sum, row) => sum + row.size, 0);
+      throw new AppError(
+        'QUOTA_EXCEEDED',
+        `This upload (${formatBytes(incoming)}) would take you over your quota: ${formatBytes(result.used)} of ${formatBytes(result.quota)} used. Delete some uploads or ask the admin for more space.`,
+      );
+    }
     // Placed after the commit: a blob whose last reference is being deleted is removed inside
     // that transaction, so placing afterwards can never lose bytes a committed row points to.
     try {

@@ -55,7 +55,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     const userId = await newUser();
     const sha = 'a'.repeat(63) + dialect.length;
     const [a, b] = [upload(userId, sha), upload(userId, sha)];
-    await uploads.insertMany([a, b]);
+    await uploads.insertWithinQuota(userId, [a, b]);
     expect(Number(await refCount(sha))).toBe(2);
 
     const removed: string[] = [];
@@ -76,7 +76,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     const userId = await newUser();
     const good = upload(userId, 'b'.repeat(64));
     const clash = { ...upload(userId, 'c'.repeat(64)), id: good.id };
-    await expect(uploads.insertMany([good, clash])).rejects.toThrow();
+    await expect(uploads.insertWithinQuota(userId, [good, clash])).rejects.toThrow();
     expect(await uploads.findById(good.id)).toBeUndefined();
     expect(await refCount('b'.repeat(64))).toBeUndefined();
   });
@@ -85,16 +85,25 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     const userId = await newUser();
     const sha = 'd'.repeat(64);
     const row = upload(userId, sha);
-    await uploads.insertMany([row]);
+    await uploads.insertWithinQuota(userId, [row]);
     await expect(uploads.markDeleted(row.id, new Date().toISOString(), () => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
     expect((await uploads.findById(row.id))?.deleted_at).toBeNull();
     expect(Number(await refCount(sha))).toBe(1);
   });
 
+  it("checks the quota inside the transaction, so concurrent uploads cannot overshoot it", async () => {
+    const userId = newRowId();
+    await users.create({ id: userId, username: `quota_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: 250, created_at: new Date().toISOString() }, true);
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => uploads.insertWithinQuota(userId, [upload(userId, `${i}`.padStart(64, 'q'), 100)])));
+    expect(results.filter((result) => result.stored)).toHaveLength(2);
+    expect(results.find((result) => !result.stored)).toMatchObject({ stored: false, used: 200, quota: 250 });
+    expect(await users.usage(userId)).toEqual({ bytes: 200, files: 2 });
+  });
+
   it('lists live uploads newest first with a keyset cursor, and sums usage', async () => {
     const userId = await newUser();
     const rows = Array.from({ length: 5 }, (_, i) => upload(userId, `${i}`.padStart(64, 'e'), 10 * (i + 1)));
-    for (const row of rows) await uploads.insertMany([row]);
+    for (const row of rows) await uploads.insertWithinQuota(userId, [row]);
     await uploads.markDeleted(rows[2]!.id, new Date().toISOString(), async () => {});
     const all = await uploads.listByUser(userId, 10);
     expect(all.map((r) => r.id)).toEqual([rows[4], rows[3], rows[1], rows[0]].map((r) => r!.id));
