@@ -40,7 +40,7 @@ export const EMBED_LIMITS = {
   template: { chars: 1000 },
 } as const;
 
-const COLOR_PATTERN = /^(auto|#[0-9a-fA-F]{6})$/;
+export const COLOR_PATTERN = /^(auto|#[0-9a-fA-F]{6})$/;
 
 export interface TemplateContext {
   file: { id: string; name: string; size: string; width: number; height: number; date: string; mime: string };

@@ -18,7 +18,7 @@ import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import { thumbnailSize } from '../domain/thumbnail-size.js';
 import type { UploadLinks, UploadView } from './upload-links.js';
-import { formatBytes } from './upload.service.js';
+import { formatBytes } from '../domain/format.js';
 
 /** Every field of a scope; null = inherited. */
 export type EmbedSettings = { [K in keyof EmbedFields]: EmbedFields[K] | null };

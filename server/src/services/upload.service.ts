@@ -8,6 +8,7 @@ import type { Actor } from '../domain/actor.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
 import { type EmbedOverrides, type OverrideSource, parseOverrides } from '../domain/embed-template.js';
+import { formatBytes } from '../domain/format.js';
 import { sanitizeFileName } from '../domain/names.js';
 import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
@@ -274,15 +275,4 @@ async function settleInOrder(parts: PendingPart[]): Promise<ProcessedImage[]> {
     if (result.status === 'rejected') throw result.reason;
     return result.value;
   });
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
 }

@@ -35,6 +35,20 @@ export function securitySuite(getApp: () => TestApp, route: ProtectedRoute): voi
     for (const key of keys.json<{ id: string }[]>()) await t.app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: { token } });
     expect401(await call({ token }));
   });
+  if (route.method !== 'GET') {
+    it('refuses a cookie-authenticated change without the CSRF token', async () => {
+      const t = getApp();
+      const { username } = await t.newUser();
+      const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'correct horse battery' } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const attempts: Record<string, string>[] = [{ cookie }, { cookie, 'x-csrf-token': 'forged' }];
+      for (const headers of attempts) {
+        const response = await call(headers);
+        expect(response.statusCode).toBe(403);
+        expect(response.json().code).toBe('CSRF_INVALID');
+      }
+    });
+  }
   if (route.resourceOf) {
     const resourceOf = route.resourceOf;
     it("answers 404 for another user's resource, and leaves it alone", async () => {

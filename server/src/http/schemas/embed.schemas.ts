@@ -1,5 +1,5 @@
 import { type Static, type TBoolean, type TString, Type } from 'typebox';
-import { EMBED_LIMITS } from '../../domain/embed-template.js';
+import { COLOR_PATTERN, EMBED_LIMITS } from '../../domain/embed-template.js';
 
 const template = (description: string) =>
   Type.String({ maxLength: EMBED_LIMITS.template.chars, description: `${description}. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name}` });
@@ -17,7 +17,7 @@ const fields = {
   description: template(`Embed text; cut at ${EMBED_LIMITS.description.bytes} bytes`),
   author: template('Author line (oEmbed author_name)'),
   author_url: Type.String({ maxLength: EMBED_LIMITS.url.chars, pattern: '^(|https?://\\S+)$', description: 'Link of the author line; empty = this server' }),
-  color: Type.String({ pattern: '^(auto|#[0-9a-fA-F]{6})$', description: '"auto" (the image\'s dominant colour) or #rrggbb' }),
+  color: Type.String({ pattern: COLOR_PATTERN.source, description: '"auto" (the image\'s dominant colour) or #rrggbb' }),
 };
 
 export const EmbedFieldsResponse = Type.Object(fields);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EmbedTag, SharePage } from '../../services/embed.service.js';
-import { formatBytes } from '../../services/upload.service.js';
+import { formatBytes } from '../../domain/format.js';
 import { escapeHtml as e, page } from './html.js';
 
 /** The head tags of a share page, in order, one per line. Also returned by the embed preview. */
