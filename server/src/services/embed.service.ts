@@ -17,6 +17,7 @@ import type { UploadRow } from '../repositories/types.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import { thumbnailSize } from '../domain/thumbnail-size.js';
+import { ownedUpload } from './owned-upload.js';
 import type { UploadLinks, UploadView } from './upload-links.js';
 import { formatBytes } from '../domain/format.js';
 
@@ -111,10 +112,7 @@ export class EmbedService {
 
   /** Exactly what the share page of one of the caller's uploads would emit. */
   async preview(actor: Actor, uploadId: string): Promise<SharePage & { oembed: OEmbed | null }> {
-    const row = isUploadId(uploadId) ? await this.uploads.findById(uploadId) : undefined;
-    // Someone else's upload, deleted or not, is reported exactly like a missing one.
-    if (!row || row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${uploadId}.`);
-    if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${uploadId} has been deleted.`);
+    const row = await ownedUpload(this.uploads, actor, uploadId);
     const rendered = await this.render(row, actor.username);
     return { ...this.build(row, rendered), oembed: rendered.fields.enabled ? this.oembedFor(row, rendered) : null };
   }

@@ -14,6 +14,7 @@ import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/imag
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
+import { ownedUpload } from './owned-upload.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
 
 /** One part of an upload request, as the route hands it over. */
@@ -210,11 +211,11 @@ export class UploadService {
   }
 
   async get(actor: Actor, id: string): Promise<UploadView> {
-    return this.links.view(await this.owned(actor, id));
+    return this.links.view(await ownedUpload(this.uploads, actor, id));
   }
 
   async delete(actor: Actor, id: string): Promise<void> {
-    await this.owned(actor, id);
+    await ownedUpload(this.uploads, actor, id);
     await this.remove(id);
   }
 
@@ -250,13 +251,6 @@ export class UploadService {
     await this.storage.delete(thumbnailKey(sha256)).catch(() => undefined);
   }
 
-  /** The caller's upload; someone else's is reported exactly like a missing one. */
-  private async owned(actor: Actor, id: string) {
-    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
-    if (!row || row.user_id !== actor.userId) throw new AppError('UPLOAD_NOT_FOUND', `You have no upload with id ${id}.`);
-    if (row.deleted_at) throw new AppError('UPLOAD_GONE', `Upload ${id} has been deleted.`);
-    return row;
-  }
 }
 
 /** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */
