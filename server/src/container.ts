@@ -42,7 +42,7 @@ export interface Container {
 }
 
 export interface ContainerOptions {
-  /** An already open database (tests share one per dialect); opened from config otherwise. */
+  /** An already open database, which the caller closes (main.ts after migrating, tests per dialect); opened from config otherwise. */
   database?: DatabaseHandle;
   /** Lowered only by tests. */
   scrypt?: ScryptParams;

@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createContainer } from './container.js';
-import { migrate, openDatabase } from './db/database.js';
+import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 
 /** Loads and validates the configuration; a bad value stops the process with one clear line per problem. */
 function configOrExit(): Readonly<Config> {
@@ -16,18 +16,9 @@ function configOrExit(): Readonly<Config> {
   }
 }
 
-/** Migrations run once, in the primary, before any worker serves. */
-async function prepareDatabase(config: Readonly<Config>): Promise<void> {
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    await migrate(database);
-  } finally {
-    await database.close();
-  }
-}
-
-async function serve(config: Readonly<Config>): Promise<void> {
-  const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : {});
+/** Serves HTTP: one process on its own, or a cluster worker (which opens its own database). */
+async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promise<void> {
+  const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : { database });
   const app = await buildApp(container, {
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
   });
@@ -47,6 +38,7 @@ async function serve(config: Readonly<Config>): Promise<void> {
       .drain()
       .then(() => app.close())
       .then(() => container.close())
+      .then(() => database?.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -61,8 +53,12 @@ async function serve(config: Readonly<Config>): Promise<void> {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  if (cluster.isPrimary) await prepareDatabase(config);
-  if (config.workers <= 1 || !cluster.isPrimary) return serve(config);
+  if (!cluster.isPrimary) return serve(config);
+  // Migrations run once, in the primary, before anything serves.
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(database);
+  if (config.workers <= 1) return serve(config, database);
+  await database.close();
 
   // Several processes share the port (node:cluster); all state is in the database and storage.
   for (let i = 0; i < config.workers; i++) cluster.fork();
