@@ -3,19 +3,40 @@
  * Each PUT body is streamed to a temp file while hashing it (sha256), then fsynced and renamed
  * to its hash, which is the disk work the service does when it places an upload. No multipart
  * parsing, no type sniffing, no image decoding, no database.
- * Usage: ingest-sink.ts <dir> <port>
+ *
+ * With `decode <repo root>` it also fully decodes each upload with sharp before placing it,
+ * exactly as the service's upload check does (server/src/media/image-processor.ts,
+ * decodeColour): the least any server doing the decode SPEC.md requires can do.
+ * Usage: ingest-sink.ts <dir> <port> [decode <repo root>]
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type Sharp from 'sharp';
 
-const [dir = '', port = ''] = process.argv.slice(2);
-if (!dir || !port) throw new Error('usage: ingest-sink.ts <dir> <port>');
+const [dir = '', port = '', mode, repoRoot] = process.argv.slice(2);
+if (!dir || !port || (mode !== undefined && (mode !== 'decode' || !repoRoot))) {
+  throw new Error('usage: ingest-sink.ts <dir> <port> [decode <repo root>]');
+}
 const tempDir = join(dir, 'tmp');
 mkdirSync(tempDir, { recursive: true });
+
+// This file runs compiled from a temp directory: sharp is found from the repository.
+const sharp = repoRoot ? (createRequire(join(repoRoot, 'package.json'))('sharp') as typeof Sharp) : undefined;
+sharp?.cache(false);
+
+/** The service's full decode: every compressed byte read, shrunk to a 64 px colour sample. */
+async function decode(path: string): Promise<void> {
+  await sharp!(path, { failOn: 'error', limitInputPixels: 100_000_000 })
+    .resize(64, 64, { fit: 'inside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer();
+}
 
 async function store(req: IncomingMessage): Promise<{ sha256: string; size: number }> {
   const tempPath = join(tempDir, randomUUID());
@@ -34,6 +55,7 @@ async function store(req: IncomingMessage): Promise<{ sha256: string; size: numb
       // flush: fsync before close, and pipeline settles only once the stream has closed.
       createWriteStream(tempPath, { flush: true }),
     );
+    if (sharp) await decode(tempPath);
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
