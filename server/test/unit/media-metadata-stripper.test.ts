@@ -104,6 +104,17 @@ describe('JPEG', () => {
     expect(output.equals(input)).toBe(true);
   });
 
+  it('finds metadata and markers megabytes in, across the reader\'s windows', async () => {
+    // 3 MiB of scan data with stuffed 0xFF00 pairs throughout, so markers and stuffing land
+    // on every side of the 1 MiB read windows; a comment and a second scan follow.
+    const longScan = Buffer.alloc(3 * 1024 ** 2 + 7, 0x5a);
+    for (let at = 1000; at < longScan.length - 1; at += 4093) longScan.writeUInt16BE(0xff00, at);
+    const input = bytes(SOI, jfif, tables, frame, scanHeader, longScan, comment, huffman, scanHeader, scanData, EOI);
+    const { output, unchanged } = await strip('image/jpeg', input);
+    expect(unchanged).toBe(false);
+    expect(output.equals(bytes(SOI, jfif, tables, frame, scanHeader, longScan, huffman, scanHeader, scanData, EOI))).toBe(true);
+  });
+
   it('refuses broken structure', async () => {
     await expectCorrupt('image/jpeg', bytes(SOI, jfif, [0xff, 0xdb, 0x10, 0x00, 1, 2]), /segment runs past the end/);
     await expectCorrupt('image/jpeg', bytes(SOI, jfif, tables, frame, scanHeader, scanData), /missing JPEG end marker/);
@@ -137,6 +148,14 @@ describe('PNG', () => {
   it('keeps a PNG without metadata as it is', async () => {
     const { unchanged } = await strip('image/png', bytes(signature, ihdr, idat, iend));
     expect(unchanged).toBe(true);
+  });
+
+  it('walks megabytes of IDAT chunks, with headers across the reader\'s windows, to metadata at the end', async () => {
+    // 8 KiB IDAT chunks as libpng writes them, an odd-sized one first so chunk headers do not
+    // line up with the 1 MiB read windows; the text chunk sits past the third window.
+    const idats = [pngChunk('IDAT', Buffer.alloc(1001, 1)), ...Array.from({ length: 400 }, () => pngChunk('IDAT', Buffer.alloc(8192, 2)))];
+    const { output } = await strip('image/png', bytes(signature, ihdr, ...idats, text, iend));
+    expect(output.equals(bytes(signature, ihdr, ...idats, iend))).toBe(true);
   });
 
   it('refuses broken structure', async () => {
