@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { createServer } from 'node:http';
 import type { Container } from './container.js';
 import { randomBase62 } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
@@ -18,11 +19,20 @@ import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
 import { uploadRoutes } from './http/routes/upload.routes.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
+import { type FastPath, fromMemory } from './http/from-memory.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * No limit on a whole request (a large upload on a slow link needs the time), but a socket
+ * silent for two minutes is closed, so a stalled client cannot hold it (and a temp file)
+ * forever. Headers must arrive within Node's headersTimeout (60 s).
+ */
+const TIMEOUTS = { requestTimeout: 0, connectionTimeout: 120_000, keepAliveTimeout: 72_000 };
+/** Levels at which Fastify logs every request (a disabled logger has no level). */
+const REQUEST_LOG_LEVELS = new Set<string | undefined>(['info', 'debug', 'trace']);
 
 function requestIds(): () => string {
   const prefix = randomBase62(8);
@@ -34,19 +44,26 @@ function requestIds(): () => string {
 export async function buildApp(container: Container, options: BuildAppOptions = {}): Promise<App> {
   const { config } = container;
   const errorOptions = { maxFiles: config.maxFiles, maxFileSize: config.maxFileSize };
+  // Unique per process start and cheap: request ids correlate logs, they are not secrets.
+  const nextRequestId = requestIds();
+  let fastPath: FastPath | undefined;
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: config.trustProxy,
-    // Unique per process start and cheap: request ids correlate logs, they are not secrets.
-    genReqId: requestIds(),
+    genReqId: nextRequestId,
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    // No limit on a whole request (a large upload on a slow link needs the time), but a socket
-    // silent for two minutes is closed, so a stalled client cannot hold it (and a temp file)
-    // forever. Headers must arrive within Node's headersTimeout (60 s).
-    requestTimeout: 0,
-    connectionTimeout: 120_000,
-    keepAliveTimeout: 72_000,
+    ...TIMEOUTS,
+    // The server Fastify would create, with a fast path in front (set up at the end).
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
+        if (fastPath?.(request, response) !== true) handler(request, response);
+      });
+      server.keepAliveTimeout = TIMEOUTS.keepAliveTimeout;
+      server.requestTimeout = TIMEOUTS.requestTimeout;
+      server.setTimeout(TIMEOUTS.connectionTimeout);
+      return server;
+    },
     forceCloseConnections: 'idle',
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -89,7 +106,20 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
   await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
   await app.register(embedRoutes, { embeds: container.embeds });
-  await app.register(fileRoutes, { files: container.files, uploads: container.uploads, embeds: container.embeds, publicUrl: config.publicUrl });
+  await app.register(fileRoutes, {
+    files: container.files,
+    uploads: container.uploads,
+    embeds: container.embeds,
+    publicUrl: config.publicUrl,
+  });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
+
+  // Raw files and thumbnails in memory skip Fastify's request cycle, unless requests are being
+  // logged (every request must then be) or the server is draining (new requests get the drain
+  // plugin's 503).
+  if (!REQUEST_LOG_LEVELS.has(app.log.level)) {
+    const answer = fromMemory({ files: container.files, thumbnails: container.thumbnails, nextRequestId });
+    fastPath = (request, response) => !app.isDraining() && answer(request, response);
+  }
   return app;
 }

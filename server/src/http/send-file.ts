@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import { parseRange } from './range.js';
 
 /** Headers for user content: cacheable forever (ids never change bytes), never active. */
-const USER_CONTENT_HEADERS = {
+export const USER_CONTENT_HEADERS = {
   'cache-control': 'public, max-age=31536000, immutable',
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; sandbox",

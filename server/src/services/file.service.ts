@@ -17,6 +17,12 @@ export interface RawFile {
   etag: string;
 }
 
+/** A file and its whole bytes, both already in memory. */
+export interface InMemory<File> {
+  file: File;
+  bytes: Buffer;
+}
+
 interface Entry {
   file: RawFile;
   ext: string;
@@ -50,8 +56,25 @@ export class FileService {
   /** The file behind `/i/<id>.<ext>`: 404 when unknown (or another extension), 410 when deleted. */
   async describe(id: string, ext: string): Promise<RawFile> {
     const entry = await this.entry(id, `There is no file ${id}.${ext} here.`);
-    if (ext !== entry.ext && !(ext === 'jpeg' && entry.ext === 'jpg')) throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
+    if (!servesAs(entry, ext)) throw new AppError('NOT_FOUND', `There is no file ${id}.${ext} here.`);
     return entry.file;
+  }
+
+  /**
+   * The live file behind `/i/<id>.<ext>` with its whole bytes, when both are already in this
+   * process's memory; undefined in every other case (the caller then takes the long way:
+   * describe() and read()). Synchronous, for the raw route's hot path.
+   */
+  inMemory(id: string, ext: string): InMemory<RawFile> | undefined {
+    const entry = this.live(id);
+    if (!entry || !servesAs(entry, ext)) return undefined;
+    const bytes = this.cache.get(entry.file.sha256);
+    return bytes && { file: entry.file, bytes };
+  }
+
+  /** What original() gives, when this process knows it without asking anyone; else undefined. */
+  knownOriginal(id: string): RawFile | undefined {
+    return this.live(id)?.file;
   }
 
   /** The whole file (a Buffer when it is small enough to keep in memory) or one range of it. */
@@ -91,6 +114,11 @@ export class FileService {
     return entry && entry.expires > Date.now() ? entry : undefined;
   }
 
+  private live(id: string): Entry | undefined {
+    const entry = this.known(id);
+    return entry && !entry.gone ? entry : undefined;
+  }
+
   /**
    * Learns a new upload without asking the database: Discord (and the uploader's browser)
    * fetch a link the moment it is handed out.
@@ -116,6 +144,9 @@ export class FileService {
     return entry;
   }
 }
+
+/** `.jpeg` is accepted for a stored `.jpg`; extensions arrive lowercased. */
+const servesAs = (entry: Entry, ext: string): boolean => ext === entry.ext || (ext === 'jpeg' && entry.ext === 'jpg');
 
 const toEntry = (row: UploadRow, expires: number): Entry => ({
   file: { sha256: row.sha256, mime: row.mime, size: Number(row.size), etag: `"${row.sha256}"` },

@@ -8,7 +8,7 @@ import { newRowId } from '../domain/ids.js';
 import { isWholeWebp, type Thumbnail, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
-import { type FileService, METADATA_ENTRIES, type RawFile } from './file.service.js';
+import { type FileService, type InMemory, METADATA_ENTRIES, type RawFile } from './file.service.js';
 import { blobKey, thumbnailKey } from './upload-links.js';
 
 /** What the thumbnail route needs to answer, before reading any byte. */
@@ -55,6 +55,18 @@ export class ThumbnailService {
   describe(id: string): Promise<ThumbnailFile> {
     // No async wrapper of its own: this and read() run on every request for a thumbnail.
     return this.files.original(id).then((source) => this.known.get(source.sha256) ?? this.ensure(source));
+  }
+
+  /**
+   * The thumbnail behind `/t/<id>.webp` with its bytes, when all of it is already in memory;
+   * undefined in every other case (the caller then takes the long way: describe() and read()).
+   * Synchronous, for the thumbnail route's hot path.
+   */
+  inMemory(id: string): InMemory<ThumbnailFile> | undefined {
+    const source = this.files.knownOriginal(id);
+    const file = source && this.known.get(source.sha256);
+    const bytes = file && this.cache.get(thumbnailKey(file.source.sha256));
+    return bytes && { file, bytes };
   }
 
   /** The whole thumbnail (a Buffer when the cache takes it) or one range of it. */

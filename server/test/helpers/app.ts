@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { type BuildAppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { Dialect } from '../../src/db/database.js';
@@ -25,14 +25,19 @@ export interface TestApp {
 
 /**
  * A full app (real database of the dialect, real local storage in a temp dir) for inject()
- * tests. `env` takes the same variables as production.
+ * tests. `env` takes the same variables as production; `beforeReady` may add hooks.
  */
-export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: BuildAppOptions & { beforeReady?: (app: App) => void } = {},
+): Promise<TestApp> {
   const dataDir = await tempDir();
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL, CACHE_SIZE: '16MB', ...env });
   const database = await testDatabase(dialect, dataDir);
   const container = await createContainer(config, { database, scrypt: TEST_SCRYPT });
-  const app = await buildApp(container);
+  const app = await buildApp(container, options);
+  options.beforeReady?.(app);
   await app.ready();
   afterAll(async () => {
     await app.close();

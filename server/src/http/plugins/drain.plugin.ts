@@ -10,6 +10,8 @@ declare module 'fastify' {
      * the requests already running have finished.
      */
     drain(): Promise<void>;
+    /** Whether drain() has been called: work done outside Fastify's hooks must defer to them then. */
+    isDraining(): boolean;
   }
 }
 
@@ -45,6 +47,7 @@ export const drainPlugin = fp(
       done();
     });
 
+    app.decorate('isDraining', () => draining);
     app.decorate('drain', () => {
       draining = true;
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
