@@ -1,10 +1,10 @@
-import { afterAll } from 'vitest';
 import { type BuildAppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { Dialect } from '../../src/db/database.js';
 import { randomBase62 } from '../../src/domain/ids.js';
 import type { App } from '../../src/http/types.js';
+import { atFileEnd } from './cleanup.js';
 import { testDatabase } from './database.js';
 import { tempDir } from './temp-dir.js';
 
@@ -39,7 +39,7 @@ export async function createTestApp(
   const app = await buildApp(container, options);
   options.beforeReady?.(app);
   await app.ready();
-  afterAll(async () => {
+  atFileEnd(async () => {
     await app.close();
     await container.close();
   });

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import { type DatabaseHandle, type Dialect, migrate, openDatabase } from '../../src/db/database.js';
 import { randomBase62 } from '../../src/domain/ids.js';
+import { atFileEnd } from './cleanup.js';
 
 /** The local PostgreSQL server (trust auth); every test file gets a schema of its own. */
 export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -14,7 +14,7 @@ export async function testDatabase(dialect: Dialect, dataDir: string): Promise<D
   if (dialect === 'sqlite') {
     const handle = openDatabase({ databaseUrl: undefined, dataDir });
     await migrate(handle);
-    afterAll(() => handle.close());
+    atFileEnd(() => handle.close());
     return handle;
   }
   const schema = `test_${randomBase62(12).toLowerCase()}`;
@@ -24,7 +24,7 @@ export async function testDatabase(dialect: Dialect, dataDir: string): Promise<D
   await admin.end();
   const handle = openDatabase({ databaseUrl: TEST_POSTGRES_URL, dataDir, pgSchema: schema });
   await migrate(handle);
-  afterAll(async () => {
+  atFileEnd(async () => {
     await handle.close();
     const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await cleanup.connect();
