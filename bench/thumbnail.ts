@@ -24,7 +24,7 @@ const FIRST_HIT_TARGET = 1.1;
 const LOAD = { threads: 2, connections: 64, durationS: 3 };
 const WARMUP_S = 2;
 /** Each URL is loaded this many times, taking turns, so that a burst of load from elsewhere on the machine cannot land on one only. */
-const SERVING_ROUNDS = 5;
+const SERVING_ROUNDS = 7;
 /** Cached thumbnail req/s over raw req/s: at least this. */
 const SERVING_TARGET = 0.9;
 
