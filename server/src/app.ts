@@ -119,7 +119,12 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   // plugin's 503).
   if (!REQUEST_LOG_LEVELS.has(app.log.level)) {
     const answer = fromMemory({ files: container.files, thumbnails: container.thumbnails, nextRequestId });
-    fastPath = (request, response) => !app.isDraining() && answer(request, response);
+    fastPath = (request, response) => {
+      if (app.isDraining() || !answer(request, response)) return false;
+      // A large file to a slow client is still being written: shutdown must wait for it.
+      app.trackResponse(response);
+      return true;
+    };
   }
   return app;
 }

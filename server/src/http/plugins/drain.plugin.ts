@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../domain/errors.js';
@@ -12,6 +13,11 @@ declare module 'fastify' {
     drain(): Promise<void>;
     /** Whether drain() has been called: work done outside Fastify's hooks must defer to them then. */
     isDraining(): boolean;
+    /**
+     * Counts a response sent outside Fastify's hooks as running until it closes (its bytes
+     * handed to the kernel, or its connection gone), so that drain() waits for it too.
+     */
+    trackResponse(response: ServerResponse): void;
   }
 }
 
@@ -20,10 +26,12 @@ export const drainPlugin = fp(
     let draining = false;
     let inFlight = 0;
     let idle: (() => void) | undefined;
-    const finished = (request: FastifyRequest) => {
-      if (!counted.delete(request)) return;
+    const done = () => {
       inFlight -= 1;
       if (draining && inFlight === 0) idle?.();
+    };
+    const finished = (request: FastifyRequest) => {
+      if (counted.delete(request)) done();
     };
     /** Requests counted in, so a response and an abort of one request count it out once. */
     const counted = new WeakSet<FastifyRequest>();
@@ -48,6 +56,10 @@ export const drainPlugin = fp(
     });
 
     app.decorate('isDraining', () => draining);
+    app.decorate('trackResponse', (response: ServerResponse) => {
+      inFlight += 1;
+      response.once('close', done);
+    });
     app.decorate('drain', () => {
       draining = true;
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
