@@ -1,4 +1,4 @@
-import { beforeAll, describe } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/database.js';
 import { png } from '../helpers/fixtures.js';
@@ -11,9 +11,11 @@ const uploadOf = async (t: TestApp, token: string): Promise<string> => {
   return response.json<{ files: { id: string }[] }>().files[0]!.id;
 };
 const keyOf = async (t: TestApp, token: string): Promise<string> =>
-  (await t.app.inject({ method: 'POST', url: '/api/keys', headers: { token }, payload: { name: 'theirs' } })).json<{ key: { id: string } }>().key.id;
+  (await t.app.inject({ method: 'POST', url: '/api/keys', headers: { token }, payload: { name: 'theirs' } })).json<{
+    key: { id: string };
+  }>().key.id;
 
-/** Every route that needs an account. A new authenticated route must be added here. */
+/** Every route that needs an account; the first test fails when one is missing here. */
 const ROUTES: ProtectedRoute[] = [
   { method: 'GET', url: '/api/me' },
   { method: 'GET', url: '/api/keys' },
@@ -29,6 +31,23 @@ const ROUTES: ProtectedRoute[] = [
   { method: 'GET', url: '/api/admin/embed' },
   { method: 'PATCH', url: '/api/admin/embed', payload: { title: 't' } },
 ];
+
+it('covers every route declared with auth', async () => {
+  const declared = new Set<string>();
+  await createTestApp(
+    'sqlite',
+    {},
+    {
+      onRoute: (route) => {
+        if ((route.config as { auth?: boolean } | undefined)?.auth !== true) return;
+        // HEAD routes are made from GET ones, with the same options and the same auth hook.
+        for (const method of [route.method].flat()) if (method !== 'HEAD') declared.add(`${method} ${route.url}`);
+      },
+    },
+  );
+  expect(declared.size).toBeGreaterThan(0);
+  expect([...new Set(ROUTES.map(({ method, url }) => `${method} ${url.split('?')[0]}`))].sort()).toEqual([...declared].sort());
+});
 
 describe.each(DIALECTS)('security suite on %s', (dialect) => {
   let t: TestApp;
