@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ByteRange } from '../domain/byte-range.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { newRowId } from '../domain/ids.js';
 import { isWholeWebp, type Thumbnail, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
@@ -186,10 +183,8 @@ export class ThumbnailService {
    * storing fails, or the process stops first, the thumbnail is rendered again when asked for.
    */
   private async place(source: RawFile, key: string, data: Buffer): Promise<void> {
-    const temp = join(this.storage.tempDir, `${newRowId()}.thumbnail`);
     try {
-      await writeFile(temp, data);
-      await this.storage.putFile(key, temp, { durable: false });
+      await this.storage.putBuffer(key, data, { durable: false });
       // The last upload of these bytes may have been deleted while this rendered. Deletion
       // removes the original, then the thumbnail (UploadService.removeObjects); checking the
       // original after placing the thumbnail means one of the two always removes it.
@@ -199,7 +194,7 @@ export class ThumbnailService {
         this.cache.delete(key);
       }
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
+      // Not stored (the driver cleaned up after itself): it is rendered again when asked for.
     }
   }
 }

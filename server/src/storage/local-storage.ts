@@ -1,15 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  copyFile,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ByteRange, LocalFile, PutOptions, StorageDriver, StoredObject } from './storage-driver.js';
@@ -78,6 +68,19 @@ export class LocalStorage implements StorageDriver {
     if (durable) for (const synced of dirsToSync(dir, firstCreated)) await fsync(synced);
   }
 
+  async putBuffer(key: string, data: Buffer, options?: PutOptions): Promise<void> {
+    const temp = join(this.tempDir, `${randomBytes(9).toString('base64url')}.put`);
+    try {
+      // A bad key is refused before anything is written.
+      this.pathOf(key);
+      await writeFile(temp, data);
+      await this.putFile(key, temp, options);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
     if (range && !isValidRange(range)) {
@@ -144,10 +147,7 @@ function isValidRange({ start, end }: ByteRange): boolean {
 
 /** Cross-device fallback: copy beside the target, make it durable, then rename over it. */
 async function copyIntoPlace(sourcePath: string, target: string): Promise<void> {
-  const partial = join(
-    dirname(target),
-    `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`,
-  );
+  const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   try {
     await copyFile(sourcePath, partial);
     await fsync(partial);

@@ -39,6 +39,11 @@ export interface StorageDriver {
    * The source is moved, not copied: once this resolves, `sourcePath` no longer exists.
    */
   putFile(key: string, sourcePath: string, options?: PutOptions): Promise<void>;
+  /**
+   * Stores a small object held in memory (a rendered thumbnail) under `key`, atomically like
+   * putFile: a remote driver sends it as it is, the local one goes through a temp file.
+   */
+  putBuffer(key: string, data: Buffer, options?: PutOptions): Promise<void>;
   /** Streams an object (or one range of it). Rejects with code 'ENOENT' when missing. */
   get(key: string, range?: ByteRange): Promise<Readable>;
   /**

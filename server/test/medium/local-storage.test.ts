@@ -141,6 +141,18 @@ describe('LocalStorage', () => {
     expect(await readdir(store.tempDir)).toEqual([]);
   });
 
+  it('stores a buffer through a temp file, leaving nothing in tmp/, even when placing fails', async () => {
+    const store = await freshStorage();
+    const key = `thumbs/${randomBytes(8).toString('hex')}.webp`;
+    await store.putBuffer(key, bytes, { durable: false });
+    expect((await readAll(await store.get(key))).equals(bytes)).toBe(true);
+    await store.putBuffer(key, Buffer.from('again'));
+    expect((await readAll(await store.get(key))).toString()).toBe('again');
+    // A key below an object cannot be placed: the directory it needs is a file.
+    await expect(store.putBuffer(`${key}/below`, bytes)).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
+    expect(await readdir(store.tempDir)).toEqual([]);
+  });
+
   it('places 50 concurrent puts of different keys intact', async () => {
     const store = await freshStorage();
     // Half share one new directory, so their mkdir calls race each other.
@@ -155,28 +167,20 @@ describe('LocalStorage', () => {
     expect(await readdir(store.tempDir)).toEqual([]);
   });
 
-  it.each([
-    '',
-    '../escape',
-    'ab/../../escape',
-    'ab/..',
-    './ab',
-    'ab//cd',
-    'ab/',
-    '/etc/passwd',
-    'ab\\cd',
-    '..\\escape',
-    'ab/cd\0.png',
-  ])('rejects the hostile key %j in every method', async (key) => {
-    const source = await tempFile(storage, Buffer.from('x'));
-    await expect(storage.putFile(key, source)).rejects.toThrow(/Invalid storage key/);
-    await expect(storage.get(key)).rejects.toThrow(/Invalid storage key/);
-    await expect(storage.stat(key)).rejects.toThrow(/Invalid storage key/);
-    await expect(storage.delete(key)).rejects.toThrow(/Invalid storage key/);
-    // Rejected before anything moved.
-    expect(existsSync(source)).toBe(true);
-    await rm(source);
-  });
+  it.each(['', '../escape', 'ab/../../escape', 'ab/..', './ab', 'ab//cd', 'ab/', '/etc/passwd', 'ab\\cd', '..\\escape', 'ab/cd\0.png'])(
+    'rejects the hostile key %j in every method',
+    async (key) => {
+      const source = await tempFile(storage, Buffer.from('x'));
+      await expect(storage.putFile(key, source)).rejects.toThrow(/Invalid storage key/);
+      await expect(storage.putBuffer(key, Buffer.from('x'))).rejects.toThrow(/Invalid storage key/);
+      await expect(storage.get(key)).rejects.toThrow(/Invalid storage key/);
+      await expect(storage.stat(key)).rejects.toThrow(/Invalid storage key/);
+      await expect(storage.delete(key)).rejects.toThrow(/Invalid storage key/);
+      // Rejected before anything moved.
+      expect(existsSync(source)).toBe(true);
+      await rm(source);
+    },
+  );
 
   it('create() clears what a crash left in tmp/ long ago, keeping fresh uploads and stored objects', async () => {
     const dir = join(root, `crashed-${randomBytes(6).toString('hex')}`);
@@ -223,9 +227,7 @@ describe('LocalStorage', () => {
       expect(existsSync(source)).toBe(false);
       expect((await readAll(await store.get(key))).equals(bytes)).toBe(true);
       // The partial copy was renamed into place, not left beside it.
-      expect(await readdir(join(store.tempDir, '..', 'files', key, '..'))).toEqual([
-        key.split('/')[2],
-      ]);
+      expect(await readdir(join(store.tempDir, '..', 'files', key, '..'))).toEqual([key.split('/')[2]]);
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }

@@ -39,7 +39,7 @@ it('covers every route declared with auth', async () => {
     {},
     {
       onRoute: (route) => {
-        if ((route.config as { auth?: boolean } | undefined)?.auth !== true) return;
+        if (route.config?.auth !== true) return;
         // HEAD routes are made from GET ones, with the same options and the same auth hook.
         for (const method of [route.method].flat()) if (method !== 'HEAD') declared.add(`${method} ${route.url}`);
       },
