@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FileService, InMemory } from '../services/file.service.js';
 import type { ThumbnailService } from '../services/thumbnail.service.js';
+import { splitFileName } from './file-name.js';
 import { type SendableFile, USER_CONTENT_HEADERS } from './send-file.js';
 
 /** As the routes' parameter schemas: longer names go to the routes, which refuse them. */
@@ -42,10 +43,10 @@ export function fromMemory({ files, thumbnails, nextRequestId }: FromMemoryOptio
     if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-range'] !== undefined) return false;
     const query = url.indexOf('?');
     const name = query === -1 ? url.slice(3) : url.slice(3, query);
-    const dot = name.lastIndexOf('.');
     // Ids and extensions are plain letters and digits: anything encoded or nested is the routes'.
-    if (dot < 1 || name.length > MAX_NAME_LENGTH || name.includes('/') || name.includes('%')) return false;
-    const hit = find(raw, name.slice(0, dot), name.slice(dot + 1).toLowerCase());
+    if (name.length > MAX_NAME_LENGTH || name.includes('/') || name.includes('%')) return false;
+    const parts = splitFileName(name);
+    const hit = parts && find(raw, parts.id, parts.ext);
     if (!hit) return false;
     response.writeHead(200, {
       'x-request-id': nextRequestId(),

@@ -4,6 +4,7 @@ import { AppError, isAppError } from '../../domain/errors.js';
 import type { EmbedService } from '../../services/embed.service.js';
 import type { FileService } from '../../services/file.service.js';
 import type { UploadService } from '../../services/upload.service.js';
+import { splitFileName } from '../file-name.js';
 import { sendFile } from '../send-file.js';
 import { deletedPage, deletionConfirmPage, messagePage } from '../views/pages.js';
 import { sharePage, sharePageCsp } from '../views/share-page.js';
@@ -31,10 +32,9 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
     '/i/:file',
     { schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
     async (request, reply) => {
-      const name = request.params.file;
-      const dot = name.lastIndexOf('.');
-      if (dot < 1) throw new AppError('NOT_FOUND', `There is no file ${name} here.`);
-      const file = await files.describe(name.slice(0, dot), name.slice(dot + 1).toLowerCase());
+      const parts = splitFileName(request.params.file);
+      if (!parts) throw new AppError('NOT_FOUND', `There is no file ${request.params.file} here.`);
+      const file = await files.describe(parts.id, parts.ext);
       return sendFile(request, reply, file, (range) => files.read(file, range));
     },
   );

@@ -1,14 +1,13 @@
 import { Type } from 'typebox';
 import { AppError } from '../../domain/errors.js';
 import type { ThumbnailService } from '../../services/thumbnail.service.js';
+import { splitFileName } from '../file-name.js';
 import { sendFile } from '../send-file.js';
 import type { App } from '../types.js';
 
 export interface ThumbnailRoutesOptions {
   thumbnails: ThumbnailService;
 }
-
-const EXT = '.webp';
 
 export async function thumbnailRoutes(app: App, { thumbnails }: ThumbnailRoutesOptions): Promise<void> {
   app.get(
@@ -21,12 +20,11 @@ export async function thumbnailRoutes(app: App, { thumbnails }: ThumbnailRoutesO
       },
     },
     async (request, reply) => {
-      const name = request.params.file;
-      // Extensions are case-insensitive, as on the raw route.
-      if (name.length <= EXT.length || name.slice(-EXT.length).toLowerCase() !== EXT) {
-        throw new AppError('NOT_FOUND', `There is no thumbnail ${name} here: thumbnails are <id>.webp.`);
+      const parts = splitFileName(request.params.file);
+      if (parts?.ext !== 'webp') {
+        throw new AppError('NOT_FOUND', `There is no thumbnail ${request.params.file} here: thumbnails are <id>.webp.`);
       }
-      const thumbnail = await thumbnails.describe(name.slice(0, -EXT.length));
+      const thumbnail = await thumbnails.describe(parts.id);
       return sendFile(request, reply, thumbnail, (range) => thumbnails.read(thumbnail, range));
     },
   );
