@@ -26,12 +26,12 @@ export const drainPlugin = fp(
     let draining = false;
     let inFlight = 0;
     let idle: (() => void) | undefined;
-    const done = () => {
+    const release = () => {
       inFlight -= 1;
       if (draining && inFlight === 0) idle?.();
     };
     const finished = (request: FastifyRequest) => {
-      if (counted.delete(request)) done();
+      if (counted.delete(request)) release();
     };
     /** Requests counted in, so a response and an abort of one request count it out once. */
     const counted = new WeakSet<FastifyRequest>();
@@ -58,7 +58,7 @@ export const drainPlugin = fp(
     app.decorate('isDraining', () => draining);
     app.decorate('trackResponse', (response: ServerResponse) => {
       inFlight += 1;
-      response.once('close', done);
+      response.once('close', release);
     });
     app.decorate('drain', () => {
       draining = true;
