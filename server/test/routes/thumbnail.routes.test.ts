@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { createContainer } from '../../src/container.js';
+import type { Config } from '../../src/config/config.js';
+import { type Container, createContainer } from '../../src/container.js';
 import { Thumbnailer } from '../../src/media/thumbnailer.js';
 import { ThumbnailService } from '../../src/services/thumbnail.service.js';
 import { blobKey, thumbnailKey, type UploadView as Upload } from '../../src/services/upload-links.js';
 import { FileCache } from '../../src/storage/file-cache.js';
+import type { App } from '../../src/http/types.js';
 import { createTestApp, TEST_SCRYPT, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png } from '../helpers/fixtures.js';
@@ -32,6 +34,21 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     t = await createTestApp(dialect);
     ({ token } = await t.newUser());
   });
+
+  /**
+   * `check` run against a new process on the same data directory and database, which knows
+   * nothing of earlier thumbnails but what storage holds; `config` changes its settings.
+   */
+  const inNewProcess = async (check: (app: App, container: Container) => Promise<void>, config: Partial<Config> = {}) => {
+    const container = await createContainer({ ...t.config, ...config }, { database: t.container.database, scrypt: TEST_SCRYPT });
+    const app = await buildApp(container);
+    try {
+      await check(app, container);
+    } finally {
+      await app.close();
+      await container.close();
+    }
+  };
 
   const upload = async (data: Buffer, filename = 'photo.jpg'): Promise<Upload> => {
     const body = await multipart([{ filename, data }]);
@@ -183,19 +200,13 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect(before.statusCode).toBe(200);
     await t.container.thumbnails.idle();
 
-    // A new process on the same data directory and database.
-    const container = await createContainer(t.config, { database: t.container.database, scrypt: TEST_SCRYPT });
-    const app = await buildApp(container);
-    try {
+    await inNewProcess(async (app, container) => {
       const after = await app.inject({ method: 'GET', url: `/t/${created.id}.webp` });
       expect(after.statusCode).toBe(200);
       expect(after.headers.etag).toBe(before.headers.etag);
       expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
       expect(container.thumbnails.renders).toBe(0);
-    } finally {
-      await app.close();
-      await container.close();
-    }
+    });
   });
 
   it('remakes a thumbnail removed from storage (say, an operator clearing thumbs/) with the same bytes', async () => {
@@ -203,24 +214,22 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     const before = await get(`/t/${created.id}.webp`);
     await t.container.thumbnails.idle();
     // No memory cache, so every answer reads storage.
-    const container = await createContainer({ ...t.config, cacheSize: 0 }, { database: t.container.database, scrypt: TEST_SCRYPT });
-    const app = await buildApp(container);
-    try {
-      const url = `/t/${created.id}.webp`;
-      const stored = await app.inject({ method: 'GET', url });
-      expect([stored.statusCode, stored.headers.etag, container.thumbnails.renders]).toEqual([200, before.headers.etag, 0]);
+    await inNewProcess(
+      async (app, container) => {
+        const url = `/t/${created.id}.webp`;
+        const stored = await app.inject({ method: 'GET', url });
+        expect([stored.statusCode, stored.headers.etag, container.thumbnails.renders]).toEqual([200, before.headers.etag, 0]);
 
-      await container.storage.delete(thumbnailKey(created.sha256));
-      const remade = await app.inject({ method: 'GET', url, headers: { range: 'bytes=0-99' } });
-      expect(remade.statusCode).toBe(206);
-      expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
-      expect(container.thumbnails.renders).toBe(1);
-      await container.thumbnails.idle();
-      expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
-    } finally {
-      await app.close();
-      await container.close();
-    }
+        await container.storage.delete(thumbnailKey(created.sha256));
+        const remade = await app.inject({ method: 'GET', url, headers: { range: 'bytes=0-99' } });
+        expect(remade.statusCode).toBe(206);
+        expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
+        expect(container.thumbnails.renders).toBe(1);
+        await container.thumbnails.idle();
+        expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
+      },
+      { cacheSize: 0 },
+    );
   });
 
   it('makes again a stored thumbnail that a crash cut short (they are placed without syncing)', async () => {
@@ -232,10 +241,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     await writeFile(cut, before.rawPayload.subarray(0, 100));
     await t.container.storage.putFile(key, cut);
 
-    // A new process on the same data: it knows nothing of the thumbnail but what storage holds.
-    const container = await createContainer(t.config, { database: t.container.database, scrypt: TEST_SCRYPT });
-    const app = await buildApp(container);
-    try {
+    await inNewProcess(async (app, container) => {
       const after = await app.inject({ method: 'GET', url: `/t/${created.id}.webp` });
       expect(after.statusCode).toBe(200);
       expect(after.headers.etag).toBe(before.headers.etag);
@@ -243,10 +249,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       expect(container.thumbnails.renders).toBe(1);
       await container.thumbnails.idle();
       expect(await container.storage.stat(key)).toEqual({ size: before.rawPayload.length });
-    } finally {
-      await app.close();
-      await container.close();
-    }
+    });
   });
 
   it('leaves no thumbnail behind when the upload is deleted while its thumbnail renders', async () => {
