@@ -80,7 +80,11 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const deletions = options.deletions ?? new LocalDeletionBus();
   deletions.subscribe((id) => files.forget(id));
   const uploads = new UploadService(uploadRepository, storage, images, links, { maxFileSize: config.maxFileSize }, {
-    stored: (rows) => rows.forEach((row) => files.remember(row)),
+    stored: (rows) =>
+      rows.forEach((row) => {
+        files.remember(row);
+        void thumbnails.anticipate(row.sha256);
+      }),
     deleted: (id) => deletions.publish(id),
   });
 

@@ -12,6 +12,8 @@ import { blobKey, thumbnailKey } from './upload-links.js';
 export interface ThumbnailFile extends RawFile {
   /** The upload's stored file, which the thumbnail is made from. */
   source: RawFile;
+  /** Where the thumbnail is stored (and cached), kept to spare building it on every hit. */
+  key: string;
 }
 
 /**
@@ -27,6 +29,8 @@ export class ThumbnailService {
   /** By the original's sha256: thumbnails never change for given bytes. */
   private readonly known = new Map<string, ThumbnailFile>();
   private readonly inFlight = new Map<string, Promise<ThumbnailFile>>();
+  /** Originals (by sha256) whose thumbnail storage said it did not have when they were uploaded. */
+  private readonly unrendered = new Set<string>();
   /** Rendered thumbnails being stored, by storage key; these promises never reject. */
   private readonly placing = new Map<string, Promise<void>>();
   private renderCount = 0;
@@ -48,6 +52,22 @@ export class ThumbnailService {
     while (this.placing.size > 0) await Promise.all(this.placing.values());
   }
 
+  /**
+   * An upload of these bytes has just been stored, and its links are being handed out: asks
+   * storage now, in the background, whether their thumbnail exists, so that the first request
+   * for it (Discord's, a moment later) goes straight to rendering instead of waiting for that
+   * answer. Should another node store the thumbnail meanwhile, it is rendered once more here:
+   * the same bytes, placed atomically over the same key.
+   */
+  async anticipate(sha256: string): Promise<void> {
+    if (this.known.has(sha256)) return;
+    const stored = await this.storage.stat(thumbnailKey(sha256)).catch(() => null); // null: the first request asks again
+    // A request that came first has asked for itself.
+    if (stored !== undefined || this.known.has(sha256) || this.inFlight.has(sha256)) return;
+    if (this.unrendered.size >= METADATA_ENTRIES) this.unrendered.delete(this.unrendered.values().next().value!);
+    this.unrendered.add(sha256);
+  }
+
   /** The thumbnail behind `/t/<id>.webp`, made if needed: 404 when unknown, 410 when deleted. */
   describe(id: string): Promise<ThumbnailFile> {
     // No async wrapper of its own: this and read() run on every request for a thumbnail.
@@ -62,13 +82,13 @@ export class ThumbnailService {
   inMemory(id: string): InMemory<ThumbnailFile> | undefined {
     const source = this.files.knownOriginal(id);
     const file = source && this.known.get(source.sha256);
-    const bytes = file && this.cache.get(thumbnailKey(file.source.sha256));
+    const bytes = file && this.cache.get(file.key);
     return bytes && { file, bytes };
   }
 
   /** The whole thumbnail (a Buffer when the cache takes it) or one range of it. */
   read(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
-    const cached = this.cache.get(thumbnailKey(thumbnail.source.sha256));
+    const cached = this.cache.get(thumbnail.key);
     if (cached) return Promise.resolve(range ? cached.subarray(range.start, range.end + 1) : cached);
     return this.readOrRemake(thumbnail, range);
   }
@@ -89,7 +109,7 @@ export class ThumbnailService {
   }
 
   private async readStored(thumbnail: ThumbnailFile, range?: ByteRange): Promise<Buffer | Readable> {
-    const key = thumbnailKey(thumbnail.source.sha256);
+    const { key } = thumbnail;
     let whole = this.cache.get(key);
     if (!whole) {
       // Just rendered but not kept in memory (no cache): it can be read once it is stored.
@@ -112,9 +132,9 @@ export class ThumbnailService {
 
   private async findOrRender(source: RawFile): Promise<ThumbnailFile> {
     const key = thumbnailKey(source.sha256);
-    const stored = await this.storage.stat(key);
+    const stored = this.unrendered.delete(source.sha256) ? undefined : await this.storage.stat(key);
     const { size, sha256 } = (stored && (await this.hashStored(key, stored.size))) ?? (await this.render(source, key));
-    const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source };
+    const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source, key };
     // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
     if (this.known.size >= METADATA_ENTRIES) this.known.delete(this.known.keys().next().value!);
     this.known.set(source.sha256, thumbnail);
@@ -155,7 +175,7 @@ export class ThumbnailService {
     try {
       made = await this.thumbnailer.render(original.path);
     } catch (error) {
-      // The stored file passed the upload checks: it was deleted while being read, or
+      // The stored file passed the upload checks: it was deleted before or while being read, or
       // MAX_PIXELS was lowered, or storage is damaged. A GET answering 413 or 415 would
       // confuse clients and caches.
       if (!isAppError(error)) throw error;

@@ -99,11 +99,12 @@ export class LocalStorage implements StorageDriver {
     });
   }
 
-  /** The stored file itself: nothing to copy, nothing to release. */
+  /**
+   * The stored file itself: nothing to copy, nothing to release, and no look at the disk
+   * first (a thumbnail's first request waits for this): a missing object fails when read.
+   */
   async openLocal(key: string): Promise<LocalFile> {
-    const path = this.pathOf(key);
-    if ((await this.stat(key)) === undefined) throw notFound(key);
-    return { path, release: () => Promise.resolve() };
+    return { path: this.pathOf(key), release: () => Promise.resolve() };
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {

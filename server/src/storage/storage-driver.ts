@@ -48,10 +48,11 @@ export interface StorageDriver {
   get(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * The object as a file on local disk. sharp decodes from a path without holding the whole
-   * input in memory, which it does with a stream. The local driver gives its own file (no
-   * copy) and a release() that does nothing; that file may still be deleted meanwhile, and
-   * reading it then fails. A remote driver (S3) downloads the object into `tempDir` and
-   * release() deletes that copy. Rejects with code 'ENOENT' when missing.
+   * input in memory, which it does with a stream. The local driver gives the path of its own
+   * file (no copy) at once, without checking it exists, and a release() that does nothing: a
+   * missing object, or one deleted meanwhile, fails when read. A remote driver (S3) downloads
+   * the object into `tempDir`, rejecting with code 'ENOENT' when it is missing, and release()
+   * deletes that copy.
    */
   openLocal(key: string): Promise<LocalFile>;
   /** Size of an object, or undefined when it does not exist. */

@@ -97,12 +97,13 @@ describe('LocalStorage', () => {
     expect(await store.stat(key)).toEqual({ size: bytes.length });
   });
 
-  it('openLocal() rejects a missing object with ENOENT, like get()', async () => {
-    await expect(storage.openLocal('no/such/object')).rejects.toMatchObject({ code: 'ENOENT' });
+  it('openLocal() does not look first: a missing object fails with ENOENT when read', async () => {
+    const missing = await storage.openLocal('no/such/object');
+    await expect(readFile(missing.path)).rejects.toMatchObject({ code: 'ENOENT' });
     const key = await put(storage, randomBytes(10));
-    await expect(storage.openLocal(`${key}/below`)).rejects.toMatchObject({ code: 'ENOENT' });
-    // A directory is not an object either.
-    await expect(storage.openLocal(key.split('/')[0]!)).rejects.toMatchObject({ code: 'ENOENT' });
+    const deleted = await storage.openLocal(key);
+    await storage.delete(key);
+    await expect(readFile(deleted.path)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(storage.openLocal('../escape')).rejects.toThrow('Invalid storage key');
   });
 

@@ -252,6 +252,59 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     });
   });
 
+  it('answers 410, storing nothing, when the original is gone from storage while this node still lists the upload', async () => {
+    // Another node deleted the last upload of these bytes; this one's metadata cache has not heard yet.
+    const created = await upload(await jpeg(320, 240, 21));
+    await t.container.storage.delete(blobKey(created.sha256));
+    const response = await get(`/t/${created.id}.webp`);
+    expect(response.statusCode).toBe(410);
+    expect(response.json()).toMatchObject({ statusCode: 410, code: 'UPLOAD_GONE' });
+    await t.container.thumbnails.idle();
+    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toBeUndefined();
+  });
+
+  describe('asking storage for the thumbnail ahead of the first request', () => {
+    /** A whole WebP unlike any thumbnail of the uploads here, as if placed by another node. */
+    const planted = () =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } })
+        .webp()
+        .toBuffer();
+    const newService = () =>
+      new ThumbnailService(
+        t.container.files,
+        t.container.storage,
+        new FileCache({ maxBytes: 0 }),
+        new Thumbnailer({ maxPixels: t.config.maxPixels }),
+      );
+
+    it('renders at once after anticipate() found none, without asking storage again', async () => {
+      const created = await upload(await jpeg(500, 400, 22));
+      const service = newService();
+      await service.anticipate(created.sha256);
+      // Stored after the look: the first request does not see it, which costs one render.
+      const data = await planted();
+      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      const thumbnail = await service.describe(created.id);
+      expect(service.renders).toBe(1);
+      expect(thumbnail.etag).not.toBe(`"t-${sha256(data)}"`);
+      // The render is placed over the other: same key, and always a whole file.
+      await service.idle();
+      expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: thumbnail.size });
+    });
+
+    it('uses the stored thumbnail when anticipate() found one, or when nothing was anticipated', async () => {
+      const data = await planted();
+      for (const anticipated of [true, false]) {
+        const created = await upload(await jpeg(500, 400, anticipated ? 23 : 24));
+        await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+        const service = newService();
+        if (anticipated) await service.anticipate(created.sha256);
+        const thumbnail = await service.describe(created.id);
+        expect([service.renders, thumbnail.etag]).toEqual([0, `"t-${sha256(data)}"`]);
+      }
+    });
+  });
+
   it('leaves no thumbnail behind when the upload is deleted while its thumbnail renders', async () => {
     // The request that asked before the deletion gets its thumbnail; storage keeps none.
     const created = await upload(await jpeg(300, 200, 18));
