@@ -52,6 +52,8 @@ export async function startService(options: { workers: number; env?: Record<stri
     WORKERS: String(options.workers),
     // The bench stops the service between runs; it has nothing in flight worth 30 s.
     SHUTDOWN_TIMEOUT: '2000',
+    // As `npm start` runs it (package.json; docs/configuration.md, "Memory allocator").
+    MALLOC_ARENA_MAX: '2',
     ...options.env,
   };
   const started = start(process.execPath, [join(REPO_ROOT, 'server', 'dist', 'main.js')], {
