@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Actor } from '../domain/actor.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
@@ -16,6 +14,9 @@ import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { ownedUpload } from './owned-upload.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
+
+/** Bytes of an upload gathered before they are written to its temp file. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /** One part of an upload request, as the route hands it over. */
 export type IncomingPart = IncomingFile | IncomingField;
@@ -135,14 +136,36 @@ export class UploadService {
     part.result = result;
   }
 
+  /**
+   * Streams a part to its temp file while hashing it. Chunks (64 KiB socket reads) are written
+   * a megabyte at a time: each write is a hop to a libuv thread and back, and 80 of them per
+   * 5 MiB upload cost the event loop more than the hashing does. Memory stays bounded by
+   * the batch, whatever the file's size.
+   */
   private async writeTemp(file: IncomingFile, path: string): Promise<ReceivedFile> {
     const hash = createHash('sha256');
     let size = 0;
-    file.stream.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-    });
-    await pipeline(file.stream, createWriteStream(path));
+    const output = await open(path, 'w');
+    try {
+      let batch: Buffer[] = [];
+      let batched = 0;
+      const flush = async () => {
+        // libuv writes every byte of a write or fails it.
+        await output.writev(batch);
+        batch = [];
+        batched = 0;
+      };
+      for await (const chunk of file.stream as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH_BYTES) await flush();
+      }
+      if (batched > 0) await flush();
+    } finally {
+      await output.close();
+    }
     return { path, size, sha256: hash.digest('hex') };
   }
 
