@@ -36,10 +36,19 @@ export class ByteReader {
   async ensure(count: number): Promise<boolean> {
     if (count > MAX_LOOKAHEAD) throw new RangeError(`cannot look ahead ${count} bytes`);
     if (this.position + count > this.size) return false;
-    const offset = this.position - this.windowStart;
-    if (offset >= 0 && offset + count <= this.windowLength) return true;
+    if (this.holds(count)) return true;
     await this.fill(count);
     return true;
+  }
+
+  /**
+   * Whether `count` bytes from `position` are readable already, without waiting: loops over
+   * thousands of small blocks (PNG chunks, GIF sub-blocks) check this first and await
+   * `ensure` only when the window must move, which spares them a promise per block.
+   */
+  holds(count: number): boolean {
+    const offset = this.position - this.windowStart;
+    return offset >= 0 && offset + count <= this.windowLength;
   }
 
   /**

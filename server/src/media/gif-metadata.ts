@@ -72,8 +72,9 @@ async function skipExtension(reader: ByteReader): Promise<boolean> {
 
 /** Data sub-blocks: a length byte then that many bytes, until a zero length. */
 async function skipSubBlocks(reader: ByteReader): Promise<void> {
+  // At most 255 bytes each, so thousands per frame: awaited only when the window moves.
   for (;;) {
-    if (!(await reader.ensure(1))) throw corruptImage('GIF data cut short');
+    if (!reader.holds(1) && !(await reader.ensure(1))) throw corruptImage('GIF data cut short');
     const length = reader.u8();
     reader.skip(1 + length);
     if (length === 0) return;

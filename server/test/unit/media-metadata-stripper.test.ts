@@ -164,9 +164,12 @@ describe('PNG', () => {
     await expectCorrupt('image/png', bytes(signature, ihdr, tooLong, iend), /IDAT chunk runs past the end/);
     await expectCorrupt('image/png', bytes(signature, ihdr, idat), /missing IEND/);
     await expectCorrupt('image/png', bytes(signature, idat, ihdr, iend), /IHDR is not the first chunk/);
-    const badType = Buffer.from(idat);
-    badType.write('ID?T', 4, 'latin1');
-    await expectCorrupt('image/png', bytes(signature, ihdr, badType, iend), /bad chunk type/);
+    // Four ASCII letters only: the characters either side of A-Z and a-z, a digit, Latin-1.
+    for (const type of ['ID?T', 'ID@T', 'ID[T', 'ID`T', 'ID{T', 'ID4T', 'IDÁT']) {
+      const badType = Buffer.from(idat);
+      badType.write(type, 4, 'latin1');
+      await expectCorrupt('image/png', bytes(signature, ihdr, badType, iend), /bad chunk type/);
+    }
   });
 });
 
