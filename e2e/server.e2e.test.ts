@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -216,12 +216,53 @@ describe('process lifecycle', () => {
     agent.destroy();
   });
 
-  it('starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR)', async () => {
+  it('starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR), with glibc held to 2 arenas', async () => {
     const dataDir = await tempDir();
     const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent']);
     try {
       expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
       expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['discord-images.db', 'files', 'tmp']));
+      // npm runs a shell that runs node: find the server among the descendants.
+      const environ = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
+      const descendants = async (pid: number): Promise<number[]> => {
+        const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'latin1')).trim().split(/\s+/).filter(Boolean).map(Number);
+        return [...children, ...(await Promise.all(children.map(descendants))).flat()];
+      };
+      const servers = [];
+      for (const pid of await descendants(server.process.pid!)) {
+        if ((await readFile(`/proc/${pid}/cmdline`, 'latin1')).includes('server/dist/main.js')) servers.push(pid);
+      }
+      const envs = await Promise.all(servers.map(environ));
+      expect(envs.some((env) => env.includes('MALLOC_ARENA_MAX=2'))).toBe(true);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
+  it('answers 507 and keeps nothing when the disk fills up in the middle of an upload', async () => {
+    // A real write failure, not a mock: the server may make no file as large as the upload
+    // (RLIMIT_FSIZE), so it fails part-way into its temp file, as on a full disk. The limit
+    // falls inside the last write, which the kernel then carries out only in part.
+    const big = await jpeg(2000, 1500, 91);
+    expect(big.length).toBeGreaterThan(2 * 1024 ** 2);
+    const dataDir = await tempDir();
+    const limited = ['prlimit', `--fsize=${big.length - 50_000}`, 'node', '--import', 'tsx', 'server/src/main.ts'];
+    const server = await startServer({ DATA_DIR: dataDir }, limited);
+    try {
+      const token = await register(server.url);
+      const send = async (bytes: Buffer, name: string) => {
+        const form = new FormData();
+        form.append('files[]', new Blob([new Uint8Array(bytes)]), name);
+        return fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form });
+      };
+      const refused = await send(big, 'big.jpg');
+      expect(refused.status).toBe(507);
+      expect(await refused.json()).toMatchObject({ statusCode: 507, code: 'INSUFFICIENT_STORAGE' });
+      expect(await (await fetch(`${server.url}/api/uploads`, { headers: { token } })).json()).toEqual([]);
+      await until(async () => (await readdir(join(dataDir, 'tmp'))).length === 0, 10_000, 'temp to be cleaned');
+      // Space for small files is still there, and the client is not left hanging on the
+      // connection that carried the refused upload: the server goes on working.
+      expect((await send(await png(40, 30, 92), 'small.png')).status).toBe(201);
     } finally {
       await server.stop('SIGKILL');
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../domain/actor.js';
@@ -16,7 +16,23 @@ import { ownedUpload } from './owned-upload.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
 
 /** Bytes of an upload gathered before they are written to its temp file. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+const WRITE_BATCH_BYTES = 256 * 1024;
+
+/**
+ * Writes all of `buffers` (`length` bytes). libuv retries a short write, but when a retry
+ * fails after some bytes went out (the disk filled up, a file-size limit) it reports the
+ * short count as success: writing the rest again brings the error out (ENOSPC: 507).
+ */
+async function writeAll(output: FileHandle, buffers: Buffer[], length: number): Promise<void> {
+  let written = (await output.writev(buffers)).bytesWritten;
+  if (written === length) return;
+  const rest = Buffer.concat(buffers, length);
+  while (written < length) {
+    const { bytesWritten } = await output.write(rest, written);
+    if (bytesWritten === 0) throw new Error('the temp file takes no more bytes');
+    written += bytesWritten;
+  }
+}
 
 /** One part of an upload request, as the route hands it over. */
 export type IncomingPart = IncomingFile | IncomingField;
@@ -137,32 +153,33 @@ export class UploadService {
   }
 
   /**
-   * Streams a part to its temp file while hashing it. Chunks (64 KiB socket reads) are written
-   * a megabyte at a time: each write is a hop to a libuv thread and back, and 80 of them per
-   * 5 MiB upload cost the event loop more than the hashing does. Memory stays bounded by
-   * the batch, whatever the file's size.
+   * Streams a part to its temp file while hashing it. Chunks (64 KiB socket reads) are
+   * written a few at a time: each write is a hop to a libuv thread and back, and one per
+   * chunk, 80 for a 5 MiB upload, cost the event loop more than hashing. The batch bounds
+   * what a slow upload holds in memory.
    */
   private async writeTemp(file: IncomingFile, path: string): Promise<ReceivedFile> {
     const hash = createHash('sha256');
     let size = 0;
-    const output = await open(path, 'w');
+    const output = await open(path, 'w').catch((error: unknown) => {
+      file.stream.destroy();
+      throw error;
+    });
     try {
       let batch: Buffer[] = [];
       let batched = 0;
-      const flush = async () => {
-        // libuv writes every byte of a write or fails it.
-        await output.writev(batch);
-        batch = [];
-        batched = 0;
-      };
       for await (const chunk of file.stream as AsyncIterable<Buffer>) {
         hash.update(chunk);
         size += chunk.length;
         batch.push(chunk);
         batched += chunk.length;
-        if (batched >= WRITE_BATCH_BYTES) await flush();
+        if (batched >= WRITE_BATCH_BYTES) {
+          await writeAll(output, batch, batched);
+          batch = [];
+          batched = 0;
+        }
       }
-      if (batched > 0) await flush();
+      if (batched > 0) await writeAll(output, batch, batched);
     } finally {
       await output.close();
     }

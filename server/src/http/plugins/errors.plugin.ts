@@ -94,7 +94,7 @@ export function sendError(raw: FastifyError, request: FastifyRequest, reply: Fas
   let mapped: AppError | undefined;
   if (isAppError(raw)) error = raw;
   else if ((mapped = fromFastify(raw, options))) error = mapped;
-  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
   else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
   else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
   else {
@@ -103,6 +103,10 @@ export function sendError(raw: FastifyError, request: FastifyRequest, reply: Fas
   }
   // Errors are never cached.
   reply.header('cache-control', 'no-store').header('x-request-id', request.id);
+  // Refused before its body was all read (an upload that failed part-way): the rest of the
+  // body is still on its way, so the connection cannot carry another request. Closing it
+  // after the answer frees the client, which would otherwise wait to finish sending.
+  if (!request.raw.complete) reply.header('connection', 'close');
   if (error.statusCode >= 500) reply.header('retry-after', '30');
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
 }
