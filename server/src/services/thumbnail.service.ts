@@ -29,8 +29,13 @@ export class ThumbnailService {
   /** By the original's sha256: thumbnails never change for given bytes. */
   private readonly known = new Map<string, ThumbnailFile>();
   private readonly inFlight = new Map<string, Promise<ThumbnailFile>>();
-  /** Originals (by sha256) whose thumbnail storage said it did not have when they were uploaded. */
-  private readonly unrendered = new Set<string>();
+  /**
+   * Originals (by sha256) whose thumbnail storage did not have when they were uploaded, with
+   * when that answer stops being trusted.
+   */
+  private readonly unrendered = new Map<string, number>();
+  /** anticipate() calls still waiting for storage. */
+  private readonly asking = new Set<Promise<void>>();
   /** Rendered thumbnails being stored, by storage key; these promises never reject. */
   private readonly placing = new Map<string, Promise<void>>();
   private renderCount = 0;
@@ -47,25 +52,40 @@ export class ThumbnailService {
     return this.renderCount;
   }
 
-  /** Resolves once every thumbnail rendered so far is stored (or has failed to be). */
+  /** Resolves once every thumbnail rendered so far is stored (or has failed to be) and storage has answered every anticipate(). */
   async idle(): Promise<void> {
-    while (this.placing.size > 0) await Promise.all(this.placing.values());
+    while (this.placing.size > 0 || this.asking.size > 0) await Promise.all([...this.placing.values(), ...this.asking]);
   }
 
   /**
    * An upload of these bytes has just been stored, and its links are being handed out: asks
    * storage now, in the background, whether their thumbnail exists, so that the first request
-   * for it (Discord's, a moment later) goes straight to rendering instead of waiting for that
-   * answer. Should another node store the thumbnail meanwhile, it is rendered once more here:
-   * the same bytes, placed atomically over the same key.
+   * for it (Discord's, within seconds) goes straight to rendering instead of waiting for that
+   * answer. The answer is trusted for a minute: after that, or if the request reaches another
+   * process that renders and stores the thumbnail first, storage is asked again or the
+   * thumbnail rendered once more (the same bytes, placed over the same key).
    */
-  async anticipate(sha256: string): Promise<void> {
+  anticipate(sha256: string): Promise<void> {
+    const asked = this.ask(sha256).finally(() => this.asking.delete(asked));
+    this.asking.add(asked);
+    return asked;
+  }
+
+  private async ask(sha256: string): Promise<void> {
     if (this.known.has(sha256)) return;
     const stored = await this.storage.stat(thumbnailKey(sha256)).catch(() => null); // null: the first request asks again
+    this.unrendered.delete(sha256);
     // A request that came first has asked for itself.
     if (stored !== undefined || this.known.has(sha256) || this.inFlight.has(sha256)) return;
-    if (this.unrendered.size >= METADATA_ENTRIES) this.unrendered.delete(this.unrendered.values().next().value!);
-    this.unrendered.add(sha256);
+    if (this.unrendered.size >= METADATA_ENTRIES) this.unrendered.delete(this.unrendered.keys().next().value!);
+    this.unrendered.set(sha256, Date.now() + UNRENDERED_TRUST_MS);
+  }
+
+  /** Whether anticipate() found no thumbnail of these bytes a moment ago; forgets the answer. */
+  private knownUnrendered(sha256: string): boolean {
+    const until = this.unrendered.get(sha256);
+    this.unrendered.delete(sha256);
+    return until !== undefined && until > Date.now();
   }
 
   /** The thumbnail behind `/t/<id>.webp`, made if needed: 404 when unknown, 410 when deleted. */
@@ -132,7 +152,7 @@ export class ThumbnailService {
 
   private async findOrRender(source: RawFile): Promise<ThumbnailFile> {
     const key = thumbnailKey(source.sha256);
-    const stored = this.unrendered.delete(source.sha256) ? undefined : await this.storage.stat(key);
+    const stored = this.knownUnrendered(source.sha256) ? undefined : await this.storage.stat(key);
     const { size, sha256 } = (stored && (await this.hashStored(key, stored.size))) ?? (await this.render(source, key));
     const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source, key };
     // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
@@ -218,6 +238,9 @@ export class ThumbnailService {
     }
   }
 }
+
+/** How long an upload's "no thumbnail yet" is trusted: its first requests come within seconds. */
+const UNRENDERED_TRUST_MS = 60_000;
 
 const gone = (): AppError => new AppError('UPLOAD_GONE', 'This upload has been deleted.');
 

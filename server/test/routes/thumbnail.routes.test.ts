@@ -1,7 +1,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/config.js';
 import { type Container, createContainer } from '../../src/container.js';
@@ -290,6 +290,33 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       // The render is placed over the other: same key, and always a whole file.
       await service.idle();
       expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: thumbnail.size });
+    });
+
+    it('is asked for every upload: the first request after one renders without looking at storage', async () => {
+      const created = await upload(await jpeg(500, 400, 25));
+      await t.container.thumbnails.idle(); // storage has answered the upload's question
+      const data = await planted();
+      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      const rendersBefore = t.container.thumbnails.renders;
+      const response = await get(`/t/${created.id}.webp`);
+      expect(response.statusCode).toBe(200);
+      expect(t.container.thumbnails.renders).toBe(rendersBefore + 1);
+      expect(response.headers.etag).not.toBe(`"t-${sha256(data)}"`);
+    });
+
+    it('trusts that storage had no thumbnail for a minute only, then asks again', async () => {
+      const created = await upload(await jpeg(500, 400, 26));
+      const service = newService();
+      await service.anticipate(created.sha256);
+      const data = await planted();
+      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+      try {
+        const thumbnail = await service.describe(created.id);
+        expect([service.renders, thumbnail.etag]).toEqual([0, `"t-${sha256(data)}"`]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('uses the stored thumbnail when anticipate() found one, or when nothing was anticipated', async () => {
