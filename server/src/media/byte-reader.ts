@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 
 /**
  * Reads are this large (or the whole file, when smaller). Walking a 5 MiB PNG's 8 KiB IDAT
- * chunks or a JPEG's scan data touches every window: 1 MiB windows make that 5 reads rather
+ * chunks touches every window: 1 MiB windows make that 5 reads rather
  * than 80 and the planning about half as costly, for 1 MiB held per upload being checked.
  */
 const WINDOW_BYTES = 1024 * 1024;
@@ -49,14 +49,6 @@ export class ByteReader {
   holds(count: number): boolean {
     const offset = this.position - this.windowStart;
     return offset >= 0 && offset + count <= this.windowLength;
-  }
-
-  /**
-   * The bytes already in the window from `position` on (at least what `ensure` asked for),
-   * for tight synchronous scans such as walking JPEG scan data.
-   */
-  buffered(): Buffer {
-    return this.window.subarray(this.index(0, 0), this.windowLength);
   }
 
   skip(count: number): void {

@@ -16,6 +16,12 @@ export interface ReceivedFile {
   path: string;
   size: number;
   sha256: string;
+  /**
+   * Set when the file is a JPEG already stripped of its metadata as it was written
+   * (receive-image.ts): `changed` when anything was removed, `failure` when its structure
+   * is broken (the bytes after the break were written as they came).
+   */
+  jpeg?: { changed: boolean; failure: AppError | undefined };
 }
 
 export interface ProcessedImage {

@@ -1,7 +1,6 @@
-import type { ByteReader } from './byte-reader.js';
-import { needsOrientation, orientationOnlyExif } from './exif.js';
+import type { AppError } from '../domain/errors.js';
+import { exifOrientation, needsOrientation, orientationOnlyExif } from './exif.js';
 import { corruptImage } from './media-errors.js';
-import { OutputPlan } from './output-plan.js';
 
 const SOI = 0xd8;
 const EOI = 0xd9;
@@ -53,87 +52,184 @@ function orientationSegment(orientation: number): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/**
- * Plans a JPEG without its metadata segments. The first EXIF APP1 becomes an
- * orientation-only APP1 when the photo needs rotating; scan data is copied untouched;
- * anything after EOI (MPF secondary images, motion-photo videos, vendor trailers) is dropped.
- */
-export async function planJpeg(reader: ByteReader, orientation: number | undefined): Promise<OutputPlan> {
-  const plan = new OutputPlan();
-  if (!(await reader.ensure(2)) || reader.u8(0) !== 0xff || reader.u8(1) !== SOI) {
-    throw corruptImage('missing JPEG start marker');
-  }
-  plan.keep(0, 2);
-  reader.skip(2);
-  let exifSeen = false;
+const EMPTY = Buffer.alloc(0);
 
-  for (;;) {
-    const start = reader.position;
-    const marker = await readMarker(reader);
-    if (marker === EOI) {
-      plan.keep(start, reader.position);
-      return plan;
-    }
-    if (isStandalone(marker)) {
-      plan.keep(start, reader.position);
-      continue;
-    }
-    if (marker === SOI || marker === 0x00) throw corruptImage('unexpected JPEG marker');
+/** 0xFF fill bytes allowed before one marker; encoders write a few at most. */
+const MAX_FILL_BYTES = 64 * 1024;
 
-    if (!(await reader.ensure(2))) throw corruptImage('segment cut short');
-    const length = reader.u16be();
-    if (length < 2) throw corruptImage('bad segment length');
-    const end = reader.position + length;
-    if (end > reader.size) throw corruptImage('segment runs past the end of the file');
-    const peek = Math.min(length - 2, IDENTIFIER_BYTES);
-    await reader.ensure(2 + peek);
-    const action = segmentAction(marker, reader.latin1(2, peek));
-    reader.skip(length);
+/** Bytes after the EXIF APP1 identifier (`Exif\0\0`) where its TIFF structure starts. */
+const EXIF_HEADER_BYTES = 6;
 
-    if (action === 'keep') plan.keep(start, end);
-    if (action === 'exif' && !exifSeen) {
-      exifSeen = true;
-      if (needsOrientation(orientation)) plan.insert(orientationSegment(orientation));
-    }
-    if (marker === SOS) {
-      await skipEntropyCodedData(reader);
-      plan.keep(end, reader.position);
-    }
-  }
-}
-
-/** Reads 0xFF, any fill bytes (0xFF padding) and the marker code; returns the code. */
-async function readMarker(reader: ByteReader): Promise<number> {
-  if (!(await reader.ensure(1))) throw corruptImage('missing JPEG end marker');
-  if (reader.u8() !== 0xff) throw corruptImage('expected a JPEG marker');
-  do {
-    reader.skip(1);
-    if (!(await reader.ensure(1))) throw corruptImage('missing JPEG end marker');
-  } while (reader.u8() === 0xff);
-  const marker = reader.u8();
-  reader.skip(1);
-  return marker;
-}
+type State =
+  | { kind: 'start' }
+  | { kind: 'marker' }
+  /** Inside a segment's payload: `left` bytes to copy, drop, or (EXIF) gather. */
+  | { kind: 'copy' | 'drop' | 'exif'; left: number; then: 'marker' | 'scan' }
+  /** Entropy-coded data after a scan header, up to the next marker. */
+  | { kind: 'scan' }
+  /** After EOI: dropped. */
+  | { kind: 'done' }
+  /** The structure broke: the rest is passed on as it came. */
+  | { kind: 'raw' };
 
 /**
- * Leaves `position` on the 0xFF that starts the next marker after a scan. Inside scan data
- * 0xFF is followed by 0x00 (a stuffed byte) or a restart marker, which are data. The scan
- * runs synchronously over each window: megabytes of scan data hold thousands of 0xFF.
+ * Removes a JPEG's metadata segments while its bytes stream by, without touching pixel
+ * data, so an upload is written once and already stripped. The first EXIF APP1 becomes an
+ * orientation-only APP1 when the photo needs rotating; scan data passes untouched; anything
+ * after EOI (MPF secondary images, motion-photo videos, vendor trailers) is dropped.
+ *
+ * Push chunks as they come, then call end(). Kept bytes go to `emit` in order. It holds at
+ * most one segment header, or the EXIF segment (64 KiB at most), between chunks. When the
+ * structure is broken, `failure` says how and the rest is passed on unchanged, so that the
+ * decoder can still give its own verdict on the file.
  */
-async function skipEntropyCodedData(reader: ByteReader): Promise<void> {
-  for (;;) {
-    if (!(await reader.ensure(2))) throw corruptImage('missing JPEG end marker');
-    const window = reader.buffered();
-    let at = window.indexOf(0xff);
-    while (at !== -1 && at + 1 < window.length) {
-      const next = window[at + 1]!;
-      if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) {
-        reader.skip(at);
+export class JpegStripper {
+  failure: AppError | undefined;
+  /** Whether anything was dropped or inserted: false means the output equals the input. */
+  changed = false;
+  private state: State = { kind: 'start' };
+  private pending = EMPTY;
+  private exifSeen = false;
+  /** Waiting for the rest of a segment's identifier, its length already read. */
+  private inSegmentHeader = false;
+
+  constructor(private readonly emit: (bytes: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    const bytes = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = EMPTY;
+    let at = 0;
+    while (at < bytes.length) {
+      const next = this.step(bytes, at);
+      if (next === undefined) {
+        // Needs more bytes than this chunk holds: keep the rest for the next one.
+        this.pending = Buffer.from(bytes.subarray(at));
         return;
       }
-      at = window.indexOf(0xff, next === 0xff ? at + 1 : at + 2);
+      at = next;
     }
-    // Keep a 0xFF that ends the window: its marker code is in the next one.
-    reader.skip(at === -1 ? window.length : at);
+  }
+
+  end(): void {
+    const { state } = this;
+    if (state.kind === 'done' || state.kind === 'raw') return;
+    if (state.kind === 'start') this.fail('missing JPEG start marker');
+    else if (state.kind === 'copy' || state.kind === 'drop' || state.kind === 'exif' || this.inSegmentHeader)
+      this.fail('segment runs past the end of the file');
+    else this.fail('missing JPEG end marker');
+    if (this.pending.length > 0) this.emit(this.pending);
+    this.pending = EMPTY;
+  }
+
+  /** Handles what it can from `bytes[at]` on; returns where it stopped, or undefined for more bytes. */
+  private step(bytes: Buffer, at: number): number | undefined {
+    const { state } = this;
+    switch (state.kind) {
+      case 'raw':
+        this.emit(bytes.subarray(at));
+        return bytes.length;
+      case 'done':
+        if (bytes.length > at) this.changed = true;
+        return bytes.length;
+      case 'start':
+        if (bytes.length - at < 2) return undefined;
+        if (bytes[at] !== 0xff || bytes[at + 1] !== SOI) return this.fail('missing JPEG start marker', at);
+        this.emit(bytes.subarray(at, at + 2));
+        this.state = { kind: 'marker' };
+        return at + 2;
+      case 'copy':
+      case 'drop': {
+        const end = Math.min(bytes.length, at + state.left);
+        if (state.kind === 'copy') this.emit(bytes.subarray(at, end));
+        state.left -= end - at;
+        if (state.left === 0) this.state = { kind: state.then };
+        return end;
+      }
+      case 'exif': {
+        if (bytes.length - at < state.left) return undefined;
+        const end = at + state.left;
+        const orientation = exifOrientation(bytes.subarray(at + EXIF_HEADER_BYTES, end));
+        if (needsOrientation(orientation)) this.emit(orientationSegment(orientation));
+        this.state = { kind: 'marker' };
+        return end;
+      }
+      case 'scan':
+        return this.scan(bytes, at);
+      case 'marker':
+        return this.marker(bytes, at);
+    }
+  }
+
+  /**
+   * Passes scan data on up to the 0xFF that starts the next marker. Inside scan data 0xFF is
+   * followed by 0x00 (a stuffed byte), a restart marker or more 0xFF fill, which are data.
+   */
+  private scan(bytes: Buffer, at: number): number | undefined {
+    let ff = bytes.indexOf(0xff, at);
+    while (ff !== -1 && ff + 1 < bytes.length) {
+      const code = bytes[ff + 1]!;
+      if (code !== 0x00 && code !== 0xff && !(code >= 0xd0 && code <= 0xd7)) {
+        this.emit(bytes.subarray(at, ff));
+        this.state = { kind: 'marker' };
+        return ff;
+      }
+      ff = bytes.indexOf(0xff, code === 0xff ? ff + 1 : ff + 2);
+    }
+    if (ff === -1) {
+      this.emit(bytes.subarray(at));
+      return bytes.length;
+    }
+    // A 0xFF that ends the chunk: its marker code comes in the next one.
+    this.emit(bytes.subarray(at, ff));
+    return ff === at ? undefined : ff;
+  }
+
+  /** A marker (after any 0xFF fill) and, for a segment, its length and identifier. */
+  private marker(bytes: Buffer, at: number): number | undefined {
+    if (bytes[at] !== 0xff) return this.fail('expected a JPEG marker', at);
+    let code = at + 1;
+    while (code < bytes.length && bytes[code] === 0xff) code += 1;
+    // Fill bytes are legal, but held between chunks: an upload of nothing else must not pile up.
+    if (code - at > MAX_FILL_BYTES) return this.fail('endless fill bytes before a marker', at);
+    if (code >= bytes.length) return undefined;
+    const marker = bytes[code]!;
+    const afterCode = code + 1;
+    if (marker === EOI) {
+      this.emit(bytes.subarray(at, afterCode));
+      this.state = { kind: 'done' };
+      return afterCode;
+    }
+    if (isStandalone(marker)) {
+      this.emit(bytes.subarray(at, afterCode));
+      return afterCode;
+    }
+    if (marker === SOI || marker === 0x00) return this.fail('unexpected JPEG marker', at);
+    if (bytes.length - afterCode < 2) return undefined;
+    const length = bytes.readUInt16BE(afterCode);
+    if (length < 2) return this.fail('bad segment length', at);
+    const payload = afterCode + 2;
+    const peek = Math.min(length - 2, IDENTIFIER_BYTES);
+    this.inSegmentHeader = bytes.length - payload < peek;
+    if (this.inSegmentHeader) return undefined;
+    const action = segmentAction(marker, bytes.toString('latin1', payload, payload + peek));
+    const left = length - 2;
+    const then = marker === SOS ? 'scan' : 'marker';
+    if (action === 'keep') {
+      this.emit(bytes.subarray(at, payload));
+      this.state = { kind: 'copy', left, then };
+    } else {
+      this.changed = true;
+      const gather = action === 'exif' && !this.exifSeen;
+      if (gather) this.exifSeen = true;
+      this.state = { kind: gather ? 'exif' : 'drop', left, then };
+    }
+    if (left === 0 && this.state.kind !== 'exif') this.state = { kind: then };
+    return payload;
+  }
+
+  private fail(reason: string, at?: number): number | undefined {
+    this.failure ??= corruptImage(reason);
+    this.state = { kind: 'raw' };
+    return at;
   }
 }

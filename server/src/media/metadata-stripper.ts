@@ -1,18 +1,20 @@
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { ByteReader } from './byte-reader.js';
 import { planGif } from './gif-metadata.js';
+import { corruptImage } from './media-errors.js';
 import type { ImageMime, ReceivedFile } from './image-processor.js';
-import { planJpeg } from './jpeg-metadata.js';
 import type { OutputPlan } from './output-plan.js';
 import { planPng } from './png-metadata.js';
 import { planWebp } from './webp-metadata.js';
+import { receiveImage } from './receive-image.js';
 
 export type StoredFile = Pick<ReceivedFile, 'path' | 'size' | 'sha256'>;
 
 /**
  * Removes metadata segments without touching pixel data. Returns the input itself when there
  * was nothing to remove (typical screenshots), else the stripped copy written to `scratchPath`.
- * `orientation` is the EXIF orientation to carry over (JPEG and PNG keep it).
+ * `orientation` is the EXIF orientation a PNG carries over (a JPEG's comes from its own EXIF).
  */
 export async function stripMetadata(
   input: ReceivedFile,
@@ -20,6 +22,7 @@ export async function stripMetadata(
   orientation: number | undefined,
   scratchPath: string,
 ): Promise<StoredFile> {
+  if (mime === 'image/jpeg') return stripJpeg(input, scratchPath);
   const file = await open(input.path, 'r');
   let plan: OutputPlan | undefined;
   let size: number;
@@ -33,11 +36,32 @@ export async function stripMetadata(
   return { path: scratchPath, ...(await plan.write(input.path, scratchPath)) };
 }
 
+/**
+ * A JPEG is stripped as it streams in (receive-image.ts); one that was not, a file from
+ * elsewhere, goes through the same stripper from its file to the scratch file.
+ */
+async function stripJpeg(input: ReceivedFile, scratchPath: string): Promise<StoredFile> {
+  const fromFile = input.jpeg === undefined;
+  const stripped = fromFile
+    ? await receiveImage(createReadStream(input.path), scratchPath).catch(async (error: unknown) => {
+        await rm(scratchPath, { force: true });
+        throw error;
+      })
+    : input;
+  const outcome = stripped.jpeg ?? { changed: false, failure: corruptImage('missing JPEG start marker') };
+  if (fromFile && (outcome.failure || !outcome.changed)) await rm(scratchPath, { force: true });
+  if (outcome.failure) throw outcome.failure;
+  const kept = fromFile && outcome.changed ? stripped : input;
+  return { path: kept.path, size: kept.size, sha256: kept.sha256 };
+}
+
 /** undefined: this format is stored as uploaded. */
-function planFor(reader: ByteReader, mime: ImageMime, orientation: number | undefined): Promise<OutputPlan | undefined> {
+function planFor(
+  reader: ByteReader,
+  mime: Exclude<ImageMime, 'image/jpeg'>,
+  orientation: number | undefined,
+): Promise<OutputPlan | undefined> {
   switch (mime) {
-    case 'image/jpeg':
-      return planJpeg(reader, orientation);
     case 'image/png':
       return planPng(reader, orientation);
     case 'image/webp':

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { type FileHandle, open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../domain/actor.js';
@@ -8,31 +7,13 @@ import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
 import { type EmbedOverrides, type OverrideSource, parseOverrides } from '../domain/embed-template.js';
 import { formatBytes } from '../domain/format.js';
 import { sanitizeFileName } from '../domain/names.js';
-import type { ImageProcessor, ProcessedImage, ReceivedFile } from '../media/image-processor.js';
+import type { ImageProcessor, ProcessedImage } from '../media/image-processor.js';
+import { receiveImage } from '../media/receive-image.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { ownedUpload } from './owned-upload.js';
 import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
-
-/** Bytes of an upload gathered before they are written to its temp file. */
-const WRITE_BATCH_BYTES = 256 * 1024;
-
-/**
- * Writes all of `buffers` (`length` bytes). libuv retries a short write, but when a retry
- * fails after some bytes went out (the disk filled up, a file-size limit) it reports the
- * short count as success: writing the rest again brings the error out (ENOSPC: 507).
- */
-async function writeAll(output: FileHandle, buffers: Buffer[], length: number): Promise<void> {
-  let written = (await output.writev(buffers)).bytesWritten;
-  if (written === length) return;
-  const rest = Buffer.concat(buffers, length);
-  while (written < length) {
-    const { bytesWritten } = await output.write(rest, written);
-    if (bytesWritten === 0) throw new Error('the temp file takes no more bytes');
-    written += bytesWritten;
-  }
-}
 
 /** One part of an upload request, as the route hands it over. */
 export type IncomingPart = IncomingFile | IncomingField;
@@ -138,7 +119,7 @@ export class UploadService {
       file.stream.resume();
       throw new AppError('BAD_REQUEST', `Unexpected file field "${file.fieldname}": send images as files[] parts.`);
     }
-    const received = await this.writeTemp(file, tempPath).catch((error: unknown) => {
+    const received = await receiveImage(file.stream, tempPath).catch((error: unknown) => {
       throw file.truncated() ? this.tooLarge(label) : error;
     });
     if (file.truncated()) throw this.tooLarge(label);
@@ -150,40 +131,6 @@ export class UploadService {
       part.failure = error;
     });
     part.result = result;
-  }
-
-  /**
-   * Streams a part to its temp file while hashing it. Chunks (64 KiB socket reads) are
-   * written a few at a time: each write is a hop to a libuv thread and back, and one per
-   * chunk, 80 for a 5 MiB upload, cost the event loop more than hashing. The batch bounds
-   * what a slow upload holds in memory.
-   */
-  private async writeTemp(file: IncomingFile, path: string): Promise<ReceivedFile> {
-    const hash = createHash('sha256');
-    let size = 0;
-    const output = await open(path, 'w').catch((error: unknown) => {
-      file.stream.destroy();
-      throw error;
-    });
-    try {
-      let batch: Buffer[] = [];
-      let batched = 0;
-      for await (const chunk of file.stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched >= WRITE_BATCH_BYTES) {
-          await writeAll(output, batch, batched);
-          batch = [];
-          batched = 0;
-        }
-      }
-      if (batched > 0) await writeAll(output, batch, batched);
-    } finally {
-      await output.close();
-    }
-    return { path, size, sha256: hash.digest('hex') };
   }
 
   private tooLarge(label: string): AppError {

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { ImageProcessor, type ProcessedImage } from '../../src/media/image-processor.js';
+import { receiveImage } from '../../src/media/receive-image.js';
 import {
   PRIVATE_COMMENT,
   baseImage,
@@ -75,6 +77,16 @@ describe('ImageProcessor: JPEG from a camera', () => {
   it('stores a stripped copy, not the upload', () => {
     expect(result.path).not.toBe(original);
     expect(result).toMatchObject({ mime: 'image/jpeg', ext: 'jpg' });
+  });
+
+  it('is stripped the same while it streams in, and that file is then stored as it is (no second copy)', async () => {
+    const path = fresh('received');
+    // Small chunks, so segments and scan data cross many chunk boundaries.
+    const received = await receiveImage(createReadStream(original, { highWaterMark: 997 }), path);
+    expect(received.jpeg).toEqual({ changed: true, failure: undefined });
+    const processed = await processor.process(received, fresh('scratch'));
+    expect([processed.path, processed.size, processed.sha256]).toEqual([path, received.size, received.sha256]);
+    expect((await readFile(path)).equals(stored)).toBe(true);
   });
 
   it('removes GPS, serial numbers, names and dates from EXIF but keeps orientation 6', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import type { ImageMime } from '../../src/media/image-processor.js';
+import { JpegStripper } from '../../src/media/jpeg-metadata.js';
 import { stripMetadata } from '../../src/media/metadata-stripper.js';
 import { gifExtension, jpegSegment, pngChunk, receivedFile, sha256 } from '../helpers/images.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -88,13 +89,59 @@ describe('JPEG', () => {
   });
 
   it('replaces EXIF by an orientation-only APP1 where it was', async () => {
-    const input = bytes(SOI, jfif, exif, tables, frame, scanHeader, scanData, EOI);
-    const { output } = await strip('image/jpeg', input, 6);
+    // IFD0: Orientation 6 and a pointer to GPS data, big-endian.
+    const ifd = [0, 2, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38, 0, 0, 0, 0];
+    const exifWithOrientation = jpegSegment(0xe1, bytes('Exif\0\0MM\0*', [0, 0, 0, 8], ifd, 'GPS 51.5N 0.1W'));
+    const input = bytes(SOI, jfif, exifWithOrientation, exif, tables, frame, scanHeader, scanData, EOI);
+    const { output } = await strip('image/jpeg', input);
     const orientationOnly = jpegSegment(
       0xe1,
       bytes('Exif\0\0MM\0*', [0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]),
     );
     expect(output.equals(bytes(SOI, jfif, orientationOnly, tables, frame, scanHeader, scanData, EOI))).toBe(true);
+  });
+
+  it('reads the orientation from little-endian EXIF too, and inserts nothing for orientation 1', async () => {
+    const tiff = (order: 'II' | 'MM', orientation: number) => {
+      const block = Buffer.alloc(26);
+      const le = order === 'II';
+      block.write(order, 0, 'latin1');
+      const u16 = (value: number, at: number) => (le ? block.writeUInt16LE(value, at) : block.writeUInt16BE(value, at));
+      const u32 = (value: number, at: number) => (le ? block.writeUInt32LE(value, at) : block.writeUInt32BE(value, at));
+      u16(42, 2);
+      u32(8, 4);
+      u16(1, 8);
+      u16(0x0112, 10);
+      u16(3, 12);
+      u32(1, 14);
+      u16(orientation, 18);
+      return jpegSegment(0xe1, bytes('Exif\0\0', block));
+    };
+    const body = [tables, frame, scanHeader, scanData, EOI];
+    const turned = await strip('image/jpeg', bytes(SOI, tiff('II', 8), ...body));
+    const orientation8 = jpegSegment(
+      0xe1,
+      bytes('Exif\0\0MM\0*', [0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0]),
+    );
+    expect(turned.output.equals(bytes(SOI, orientation8, ...body))).toBe(true);
+    const upright = await strip('image/jpeg', bytes(SOI, tiff('MM', 1), ...body));
+    expect(upright.output.equals(bytes(SOI, ...body))).toBe(true);
+  });
+
+  it('strips the same however the bytes are cut into chunks', () => {
+    const input = bytes(SOI, [0xff], jfif, exif, comment, tables, frame, scanHeader, scanData, comment, huffman, scanHeader, scanData, EOI, 'trailer');
+    const whole: Buffer[] = [];
+    const wholeStripper = new JpegStripper((piece) => whole.push(Buffer.from(piece)));
+    wholeStripper.push(input);
+    wholeStripper.end();
+    expect(Buffer.concat(whole).equals(bytes(SOI, [0xff], jfif, tables, frame, scanHeader, scanData, huffman, scanHeader, scanData, EOI))).toBe(true);
+    for (const size of [1, 2, 3, 5, 7, 13]) {
+      const pieces: Buffer[] = [];
+      const stripper = new JpegStripper((piece) => pieces.push(Buffer.from(piece)));
+      for (let at = 0; at < input.length; at += size) stripper.push(input.subarray(at, at + size));
+      stripper.end();
+      expect([size, stripper.failure, Buffer.concat(pieces).equals(Buffer.concat(whole))]).toEqual([size, undefined, true]);
+    }
   });
 
   it('keeps fill bytes before kept markers and the upload itself when nothing goes', async () => {
@@ -120,6 +167,8 @@ describe('JPEG', () => {
     await expectCorrupt('image/jpeg', bytes(SOI, jfif, tables, frame, scanHeader, scanData), /missing JPEG end marker/);
     await expectCorrupt('image/jpeg', bytes(SOI, jfif, [0x00, 0x00]), /expected a JPEG marker/);
     await expectCorrupt('image/jpeg', bytes(SOI, [0xff, 0xdb, 0x00, 0x01]), /bad segment length/);
+    // A stream of fill bytes is refused, not held in memory while it lasts.
+    await expectCorrupt('image/jpeg', bytes(SOI, Buffer.alloc(1024 ** 2, 0xff)), /endless fill bytes/);
   });
 });
 
