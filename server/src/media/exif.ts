@@ -2,6 +2,8 @@
 const EXIF_ORIENTATION_TAG = 0x0112;
 /** TIFF field type of 16-bit unsigned values. */
 const SHORT = 3;
+/** TIFF field type of 32-bit unsigned values. */
+const LONG = 4;
 
 /**
  * A complete TIFF-structured EXIF block whose only entry is the Orientation. Used in place of
@@ -42,7 +44,9 @@ export function exifOrientation(tiff: Buffer): number | undefined {
   if (ifd + 2 > tiff.length) return undefined;
   for (let i = 0, entry = ifd + 2; i < u16(ifd) && entry + 12 <= tiff.length; i++, entry += 12) {
     if (u16(entry) !== EXIF_ORIENTATION_TAG) continue;
-    const value = u16(entry + 2) === SHORT ? u16(entry + 8) : 0;
+    // SHORT as the standard says; some writers use LONG, which decoders accept too.
+    const type = u16(entry + 2);
+    const value = type === SHORT ? u16(entry + 8) : type === LONG ? u32(entry + 8) : 0;
     return value >= 1 && value <= 8 ? value : undefined;
   }
   return undefined;

@@ -62,9 +62,12 @@ const EXIF_HEADER_BYTES = 6;
 
 type State =
   | { kind: 'start' }
-  | { kind: 'marker' }
-  /** Inside a segment's payload: `left` bytes to copy, drop, or (EXIF) gather. */
-  | { kind: 'copy' | 'drop' | 'exif'; left: number; then: 'marker' | 'scan' }
+  /** Before or inside a marker: `fill` 0xFF bytes already taken (counted, not held). */
+  | { kind: 'marker'; fill: number }
+  /** Inside a segment's payload: `left` bytes to copy or drop. */
+  | { kind: 'copy' | 'drop'; left: number; then: 'marker' | 'scan' }
+  /** Inside the first EXIF segment, gathered whole (64 KiB at most) to read its orientation. */
+  | { kind: 'exif'; gathered: Buffer; filled: number }
   /** Entropy-coded data after a scan header, up to the next marker. */
   | { kind: 'scan' }
   /** After EOI: dropped. */
@@ -78,8 +81,9 @@ type State =
  * orientation-only APP1 when the photo needs rotating; scan data passes untouched; anything
  * after EOI (MPF secondary images, motion-photo videos, vendor trailers) is dropped.
  *
- * Push chunks as they come, then call end(). Kept bytes go to `emit` in order. It holds at
- * most one segment header, or the EXIF segment (64 KiB at most), between chunks. When the
+ * Push chunks as they come, then call end(). Kept bytes go to `emit` in order. Between
+ * chunks it holds at most a segment header (15 bytes) and the EXIF segment (64 KiB at most,
+ * gathered in place), so the work stays linear however small the chunks. When the
  * structure is broken, `failure` says how and the rest is passed on unchanged, so that the
  * decoder can still give its own verdict on the file.
  */
@@ -135,28 +139,29 @@ export class JpegStripper {
         if (bytes.length - at < 2) return undefined;
         if (bytes[at] !== 0xff || bytes[at + 1] !== SOI) return this.fail('missing JPEG start marker', at);
         this.emit(bytes.subarray(at, at + 2));
-        this.state = { kind: 'marker' };
+        this.state = { kind: 'marker', fill: 0 };
         return at + 2;
       case 'copy':
       case 'drop': {
         const end = Math.min(bytes.length, at + state.left);
         if (state.kind === 'copy') this.emit(bytes.subarray(at, end));
         state.left -= end - at;
-        if (state.left === 0) this.state = { kind: state.then };
+        if (state.left === 0) this.state = state.then === 'scan' ? { kind: 'scan' } : { kind: 'marker', fill: 0 };
         return end;
       }
       case 'exif': {
-        if (bytes.length - at < state.left) return undefined;
-        const end = at + state.left;
-        const orientation = exifOrientation(bytes.subarray(at + EXIF_HEADER_BYTES, end));
+        const copied = bytes.copy(state.gathered, state.filled, at);
+        state.filled += copied;
+        if (state.filled < state.gathered.length) return at + copied;
+        const orientation = exifOrientation(state.gathered.subarray(EXIF_HEADER_BYTES));
         if (needsOrientation(orientation)) this.emit(orientationSegment(orientation));
-        this.state = { kind: 'marker' };
-        return end;
+        this.state = { kind: 'marker', fill: 0 };
+        return at + copied;
       }
       case 'scan':
         return this.scan(bytes, at);
       case 'marker':
-        return this.marker(bytes, at);
+        return this.marker(bytes, at, state.fill);
     }
   }
 
@@ -170,7 +175,7 @@ export class JpegStripper {
       const code = bytes[ff + 1]!;
       if (code !== 0x00 && code !== 0xff && !(code >= 0xd0 && code <= 0xd7)) {
         this.emit(bytes.subarray(at, ff));
-        this.state = { kind: 'marker' };
+        this.state = { kind: 'marker', fill: 0 };
         return ff;
       }
       ff = bytes.indexOf(0xff, code === 0xff ? ff + 1 : ff + 2);
@@ -184,23 +189,28 @@ export class JpegStripper {
     return ff === at ? undefined : ff;
   }
 
-  /** A marker (after any 0xFF fill) and, for a segment, its length and identifier. */
-  private marker(bytes: Buffer, at: number): number | undefined {
-    if (bytes[at] !== 0xff) return this.fail('expected a JPEG marker', at);
-    let code = at + 1;
+  /**
+   * A marker (after any 0xFF fill) and, for a segment, its length and identifier. Fill bytes
+   * are counted as they pass and written again only in front of a kept marker.
+   */
+  private marker(bytes: Buffer, at: number, taken: number): number | undefined {
+    if (taken === 0 && bytes[at] !== 0xff) return this.fail('expected a JPEG marker', at);
+    let code = at;
     while (code < bytes.length && bytes[code] === 0xff) code += 1;
-    // Fill bytes are legal, but held between chunks: an upload of nothing else must not pile up.
-    if (code - at > MAX_FILL_BYTES) return this.fail('endless fill bytes before a marker', at);
-    if (code >= bytes.length) return undefined;
+    const fill = taken + code - at;
+    // Fill bytes are legal, but a stream of nothing else is not a picture.
+    if (fill > MAX_FILL_BYTES) return this.fail('endless fill bytes before a marker', at);
+    if (code >= bytes.length || code > at) {
+      this.state = { kind: 'marker', fill };
+      return code;
+    }
     const marker = bytes[code]!;
     const afterCode = code + 1;
-    if (marker === EOI) {
-      this.emit(bytes.subarray(at, afterCode));
-      this.state = { kind: 'done' };
-      return afterCode;
-    }
-    if (isStandalone(marker)) {
-      this.emit(bytes.subarray(at, afterCode));
+    const prefix = Buffer.alloc(fill, 0xff);
+    if (marker === EOI || isStandalone(marker)) {
+      this.emit(prefix);
+      this.emit(bytes.subarray(code, afterCode));
+      this.state = marker === EOI ? { kind: 'done' } : { kind: 'marker', fill: 0 };
       return afterCode;
     }
     if (marker === SOI || marker === 0x00) return this.fail('unexpected JPEG marker', at);
@@ -215,15 +225,19 @@ export class JpegStripper {
     const left = length - 2;
     const then = marker === SOS ? 'scan' : 'marker';
     if (action === 'keep') {
-      this.emit(bytes.subarray(at, payload));
+      this.emit(prefix);
+      this.emit(bytes.subarray(code, payload));
       this.state = { kind: 'copy', left, then };
+    } else if (action === 'exif' && !this.exifSeen) {
+      this.changed = true;
+      this.exifSeen = true;
+      this.state = { kind: 'exif', gathered: Buffer.allocUnsafe(left), filled: 0 };
+      return payload;
     } else {
       this.changed = true;
-      const gather = action === 'exif' && !this.exifSeen;
-      if (gather) this.exifSeen = true;
-      this.state = { kind: gather ? 'exif' : 'drop', left, then };
+      this.state = { kind: 'drop', left, then };
     }
-    if (left === 0 && this.state.kind !== 'exif') this.state = { kind: then };
+    if (left === 0) this.state = then === 'scan' ? { kind: 'scan' } : { kind: 'marker', fill: 0 };
     return payload;
   }
 

@@ -124,6 +124,10 @@ describe('JPEG', () => {
       bytes('Exif\0\0MM\0*', [0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0]),
     );
     expect(turned.output.equals(bytes(SOI, orientation8, ...body))).toBe(true);
+    const long = tiff('MM', 0);
+    long.writeUInt16BE(4, 4 + 6 + 12); // the Orientation as a LONG, which some writers use
+    long.writeUInt32BE(8, 4 + 6 + 18);
+    expect((await strip('image/jpeg', bytes(SOI, long, ...body))).output.equals(bytes(SOI, orientation8, ...body))).toBe(true);
     const upright = await strip('image/jpeg', bytes(SOI, tiff('MM', 1), ...body));
     expect(upright.output.equals(bytes(SOI, ...body))).toBe(true);
   });
@@ -142,6 +146,22 @@ describe('JPEG', () => {
       stripper.end();
       expect([size, stripper.failure, Buffer.concat(pieces).equals(Buffer.concat(whole))]).toEqual([size, undefined, true]);
     }
+  });
+
+  it('stays linear when a client sends one byte at a time', () => {
+    // A 64 KiB EXIF segment and four runs of 65,000 fill bytes (each ended by a restart
+    // marker): held and joined again on every push, these took seconds each.
+    const bigExif = jpegSegment(0xe1, bytes('Exif\0\0', Buffer.alloc(65_000, 7)));
+    const fills = Array.from({ length: 4 }, () => bytes(Buffer.alloc(65_000, 0xff), [0xd0]));
+    const input = bytes(SOI, bigExif, ...fills, tables, frame, scanHeader, scanData, EOI);
+    const pieces: Buffer[] = [];
+    const stripper = new JpegStripper((piece) => pieces.push(Buffer.from(piece)));
+    const started = performance.now();
+    for (let at = 0; at < input.length; at++) stripper.push(input.subarray(at, at + 1));
+    stripper.end();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(stripper.failure).toBeUndefined();
+    expect(Buffer.concat(pieces).equals(bytes(SOI, ...fills, tables, frame, scanHeader, scanData, EOI))).toBe(true);
   });
 
   it('keeps fill bytes before kept markers and the upload itself when nothing goes', async () => {
