@@ -20,6 +20,7 @@ import { uploadRoutes } from './http/routes/upload.routes.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
 import { type FastPath, fromMemory } from './http/from-memory.js';
+import { hstsHeader } from './http/views/page-headers.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -49,6 +50,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   // Unique per process start and cheap: request ids correlate logs, they are not secrets.
   const nextRequestId = requestIds();
   let fastPath: FastPath | undefined;
+  const hsts = hstsHeader(config.publicUrl);
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: config.trustProxy,
@@ -59,6 +61,8 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     // The server Fastify would create, with a fast path in front (set up at the end).
     serverFactory: (handler) => {
       const server = createServer((request, response) => {
+        // Set on the socket's response, so every answer carries it: routes, errors, the fast path.
+        if (hsts) response.setHeader('strict-transport-security', hsts);
         if (fastPath?.(request, response) !== true) handler(request, response);
       });
       server.keepAliveTimeout = TIMEOUTS.keepAliveTimeout;

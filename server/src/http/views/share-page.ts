@@ -16,11 +16,8 @@ export function embedTagsHtml(tags: EmbedTag[]): string {
 
 /** Copies the text of a [data-copy] button's target; the page works without it too (links are selectable). */
 const COPY_SCRIPT = `document.querySelectorAll('[data-copy]').forEach(function(b){b.addEventListener('click',function(){var t=document.getElementById(b.dataset.copy).value;navigator.clipboard.writeText(t).then(function(){var l=b.textContent;b.textContent='Copied';setTimeout(function(){b.textContent=l},1500)})})})`;
-const COPY_SCRIPT_HASH = `'sha256-${createHash('sha256').update(COPY_SCRIPT).digest('base64')}'`;
-
-/** The page runs nothing but its own copy script and shows images only from this server. */
-export const sharePageCsp = (publicUrl: string): string =>
-  `default-src 'none'; img-src ${new URL(publicUrl).origin}; style-src 'unsafe-inline'; script-src ${COPY_SCRIPT_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+/** The page's content security policy (page-headers.ts) lets this script run and nothing else. */
+export const COPY_SCRIPT_HASH = `'sha256-${createHash('sha256').update(COPY_SCRIPT).digest('base64')}'`;
 
 const SHARE_STYLE = `
 .card{background:#2b2d31;border-radius:12px;padding:16px;box-shadow:0 8px 32px #0006;overflow:hidden}

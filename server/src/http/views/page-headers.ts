@@ -1,0 +1,38 @@
+import { COPY_SCRIPT_HASH } from './share-page.js';
+
+/** The server-rendered pages: the share page, and the deletion link's pages (confirm, result, error). */
+export type PageKind = 'share' | 'deletion';
+
+/**
+ * The one place that decides the headers of every HTML page the server renders. Each page
+ * loads only its inline style, the favicon and (the share page) the image and its own copy
+ * script, so the policy allows exactly that; no page may be framed (clickjacking a Delete
+ * button), sniffed into something else, or leak its URL (a deletion secret) in a Referer.
+ * Discord's crawler reads the share page's meta tags and ignores the policy, so embeds are unaffected.
+ */
+export function pageHeaders(kind: PageKind, publicUrl: string): Record<string, string> {
+  const deletion = kind === 'deletion';
+  const policy = [
+    "default-src 'none'",
+    // 'self' for the favicon; the public origin for the image when the page is reached another way (a proxy).
+    `img-src 'self' ${new URL(publicUrl).origin}`,
+    "style-src 'unsafe-inline'",
+    ...(deletion ? [] : [`script-src ${COPY_SCRIPT_HASH}`]),
+    // The confirm page's form posts back to its own URL.
+    `form-action ${deletion ? "'self'" : "'none'"}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ];
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': policy.join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': deletion ? 'no-referrer' : 'strict-origin-when-cross-origin',
+    // no-store: the secret in a deletion URL stays out of caches. no-cache: templates and
+    // deletions change what a share page says, so caches must ask again.
+    'cache-control': deletion ? 'no-store' : 'no-cache',
+  };
+}
+
+/** Strict-Transport-Security for every answer when the public URL is https (never over http, where browsers ignore it anyway). */
+export const hstsHeader = (publicUrl: string): string | undefined => (publicUrl.startsWith('https://') ? 'max-age=31536000' : undefined);
