@@ -1,3 +1,5 @@
+import { stripUnsafeChars } from './text.js';
+
 /** The fields of an embed that users shape with templates. */
 export interface EmbedFields {
   enabled: boolean;
@@ -74,11 +76,22 @@ export function clampBytes(text: string, max: number): string {
 /** Cuts to at most `max` characters (code points). */
 export function clampChars(text: string, max: number): string {
   const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? text
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
-/** Whitespace runs (newlines included) become one space: embeds are one-line fields. */
-export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
+/**
+ * Whitespace runs (newlines included) become one space: embeds are one-line fields. Control
+ * and bidi-override characters go, as in file names.
+ */
+export const oneLine = (text: string): string => stripUnsafeChars(text.replace(/\s+/g, ' ')).replace(/ {2,}/g, ' ').trim();
+
+/** A multi-line field (the description): line breaks stay, control and bidi-override characters go. */
+export const multiLine = (text: string): string => stripUnsafeChars(text, { keepNewlines: true }).trim();
 
 /** Fields a client may set on one upload: form fields `embed_<name>` or headers `x-embed-<name>`. */
 export type EmbedOverrides = Partial<Pick<EmbedFields, TextField | 'color'>>;

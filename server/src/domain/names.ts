@@ -1,3 +1,5 @@
+import { stripUnsafeChars } from './text.js';
+
 const MAX_NAME_BYTES = 255;
 
 /**
@@ -7,9 +9,7 @@ const MAX_NAME_BYTES = 255;
 export function sanitizeFileName(raw: string | undefined): string {
   let name = (raw ?? '').normalize('NFC');
   name = name.split(/[\\/]/).pop() ?? '';
-  // C0/C1 controls, DEL, and bidi overrides that can disguise an extension.
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+  name = stripUnsafeChars(name);
   name = name.replace(/\s+/g, ' ').trim();
   name = name.replace(/^\.+/, '');
   if (name === '') return 'image';

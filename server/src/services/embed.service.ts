@@ -6,11 +6,13 @@ import {
   EMBED_LIMITS,
   type EmbedFields,
   type EmbedOverrides,
+  multiLine,
   oneLine,
   renderTemplate,
   type TemplateContext,
 } from '../domain/embed-template.js';
 import { AppError } from '../domain/errors.js';
+import { stripUnsafeChars } from '../domain/text.js';
 import { isUploadId } from '../domain/ids.js';
 import { type EmbedSettingRepository, type EmbedSettingRow, SERVER_SCOPE } from '../repositories/embed-setting.repository.js';
 import type { UploadRow } from '../repositories/types.js';
@@ -188,7 +190,7 @@ export class EmbedService {
       fields,
       text: {
         title: clampBytes(line(fields.title), EMBED_LIMITS.title.bytes),
-        description: clampBytes(renderTemplate(fields.description, context).trim(), EMBED_LIMITS.description.bytes),
+        description: clampBytes(multiLine(renderTemplate(fields.description, context)), EMBED_LIMITS.description.bytes),
         siteName: clampChars(line(fields.site_name), EMBED_LIMITS.site_name.chars),
         author: clampChars(line(fields.author), EMBED_LIMITS.author.chars),
       },
@@ -198,7 +200,10 @@ export class EmbedService {
   /** Built-in under server under the user's own settings. */
   private async layers(userId: string): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
     const rows = await this.settings.find([SERVER_SCOPE, userId]);
-    const defaults = layer(BUILT_IN_EMBED, rows.find((row) => row.scope === SERVER_SCOPE));
+    const defaults = layer(
+      BUILT_IN_EMBED,
+      rows.find((row) => row.scope === SERVER_SCOPE),
+    );
     const own = rows.find((row) => row.scope === userId);
     return { own, defaults, effective: layer(defaults, own) };
   }
@@ -252,9 +257,16 @@ function toPatch(row: EmbedSettingRow | undefined): EmbedSettings {
   };
 }
 
+/**
+ * Templates are stored without control or bidi-override characters (rendering strips them
+ * again, from what templates insert); PostgreSQL could not store a NUL anyway.
+ */
 function toColumns(patch: EmbedPatch) {
   const { enabled, ...text } = patch;
-  return { ...text, ...(enabled === undefined ? {} : { enabled: enabled === null ? null : Number(enabled) }) };
+  const cleaned = Object.fromEntries(
+    Object.entries(text).map(([key, value]) => [key, typeof value === 'string' ? stripUnsafeChars(value, { keepNewlines: true }) : value]),
+  ) as typeof text;
+  return { ...cleaned, ...(enabled === undefined ? {} : { enabled: enabled === null ? null : Number(enabled) }) };
 }
 
 function parseOverrides(json: string | null): EmbedOverrides {
