@@ -122,8 +122,7 @@ export class EmbedService {
   /** oEmbed for a share URL of this server, built from the database (never from the query). */
   async oembed(url: string, format = 'json'): Promise<OEmbed> {
     if (format !== 'json') throw new AppError('NOT_IMPLEMENTED', 'Only format=json is available.');
-    const prefix = `${this.publicUrl}/`;
-    const id = url.startsWith(prefix) ? url.slice(prefix.length).replace(/[?#].*$/, '') : '';
+    const id = shareLinkId(url, this.publicUrl);
     if (!isUploadId(id)) throw new AppError('NOT_FOUND', 'That URL is not a share link of this server.');
     const { row, username } = await this.live(id);
     const rendered = await this.render(row, username);
@@ -215,6 +214,18 @@ export class EmbedService {
     const owner = await this.users.findById(row.user_id);
     return { row, username: owner?.username ?? '' };
   }
+}
+
+/**
+ * The id in a share link of this server, or '' for any other URL. Parsed, not compared as
+ * text: scheme and host match in any case and with an explicit default port
+ * (`HTTP://IMG.TEST:80/abc`), as browsers and Discord treat them; ids stay case-sensitive.
+ */
+function shareLinkId(url: string, publicUrl: string): string {
+  if (!URL.canParse(url)) return '';
+  const link = new URL(url);
+  const base = new URL(`${publicUrl}/`);
+  return link.origin === base.origin && link.pathname.startsWith(base.pathname) ? link.pathname.slice(base.pathname.length) : '';
 }
 
 function requireAdmin(actor: Actor): void {

@@ -126,6 +126,34 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(unknown.headers['content-type']).toBe('text/html; charset=utf-8');
   });
 
+  it('matches the share link of oEmbed by origin: scheme and host in any case, default port, query and fragment', async () => {
+    const { token } = await t.newUser();
+    const file = await uploaded(token, await png(20, 20, 17));
+    const ask = (url: string) => t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(url)}` });
+    const expected = (await ask(file.url)).json();
+    const host = new URL(PUBLIC_URL).host;
+    for (const url of [
+      `HTTP://${host.toUpperCase()}/${file.id}`,
+      `http://${host.replace(/^./, (c) => c.toUpperCase())}/${file.id}`,
+      `http://${host}:80/${file.id}`,
+      `${PUBLIC_URL}/${file.id}?utm=1#top`,
+    ]) {
+      const response = await ask(url);
+      expect(response.statusCode, url).toBe(200);
+      expect(response.json(), url).toEqual(expected);
+    }
+    for (const url of [
+      `${PUBLIC_URL}/${file.id.toUpperCase() === file.id ? file.id.toLowerCase() : file.id.toUpperCase()}`, // ids are case-sensitive
+      `https://${host}/${file.id}`,
+      `http://${host}:8080/${file.id}`,
+      `http://${host}.evil.example/${file.id}`,
+      `http://${host}@evil.example/${file.id}`,
+      `${PUBLIC_URL}/i/${file.id}`,
+    ]) {
+      expect((await ask(url)).statusCode, url).toBe(404);
+    }
+  });
+
   it('lets a user shape their embeds with templates, a fixed colour, and turn them off', async () => {
     const { token, username } = await t.newUser();
     const file = await uploaded(token, await png(64, 64, 8), { filename: 'shot.png' });
