@@ -11,7 +11,13 @@ describe('one error shape everywhere', () => {
     const response = await t.app.inject({ method: 'GET', url: '/api/nothing-here' });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(response.json()).toEqual({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: expect.any(String), request_id: response.headers['x-request-id'] });
+    expect(response.json()).toEqual({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      error: 'Not Found',
+      message: expect.any(String),
+      request_id: response.headers['x-request-id'],
+    });
   });
 
   it('answers a wrong method with 405 and Allow', async () => {
@@ -30,10 +36,20 @@ describe('one error shape everywhere', () => {
   });
 
   it('answers unparseable JSON with 400 and a non-JSON body type with 415', async () => {
-    const bad = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username":',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('BAD_REQUEST');
-    const xml = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    const xml = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect(xml.statusCode).toBe(415);
   });
 
@@ -53,6 +69,44 @@ describe('one error shape everywhere', () => {
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: 'NOT_FOUND', request_id: response.headers['x-request-id'] });
     expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers a URL with broken percent-encoding with a JSON 400, and keeps serving', async () => {
+    // These once threw inside the error handler (Fastify hands framework errors a bare request).
+    for (const url of ['/%ff', '/%', '/i/%ff.png', '/t/%ff.webp', '/api/uploads/%ff', '/d/%ff/x']) {
+      const response = await t.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json()).toEqual({
+        statusCode: 400,
+        code: 'BAD_REQUEST',
+        error: 'Bad Request',
+        message: expect.stringContaining('%'),
+        request_id: response.headers['x-request-id'],
+      });
+    }
+    const multipartType = await t.app.inject({
+      method: 'POST',
+      url: '/api/upload/%ff',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+      payload: '--x--',
+    });
+    expect(multipartType.statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('still answers when writing the error fails: a plain 500, never a throw out of the handler', async () => {
+    // A fault that no real request causes any more (the percent-encoding crash was one):
+    // an error whose every property read throws, so the error handler itself fails.
+    const hostile = new Proxy(new Error('hostile'), {
+      get() {
+        throw new Error('no reading this error');
+      },
+    });
+    const faulty = await createTestApp('sqlite', {}, { beforeReady: (app) => app.get('/faulty', () => Promise.reject(hostile)) });
+    const response = await faulty.app.inject({ method: 'GET', url: '/faulty' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR', request_id: expect.any(String) });
+    expect((await faulty.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
   it('never lets an error response be cached', async () => {

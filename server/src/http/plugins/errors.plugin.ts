@@ -31,11 +31,16 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', `This endpoint does not take ${error.message.replace(/^Unsupported Media Type:?\s*/, '') || 'that content type'}: send JSON.`);
+      return new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `This endpoint does not take ${error.message.replace(/^Unsupported Media Type:?\s*/, '') || 'that content type'}: send JSON.`,
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('BAD_REQUEST', 'The JSON body is empty.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('BAD_REQUEST', 'The body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return new AppError('BAD_REQUEST', 'The URL is not valid: each % must start a percent-encoded UTF-8 character (such as %20).');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new AppError('NOT_FOUND', 'Nothing here: that path segment is far longer than any id.');
     default:
@@ -74,9 +79,16 @@ interface ErrorBodyParts {
   message: string;
 }
 
-/** Multipart parse failures from busboy carry no code; errno errors (ENOSPC...) are ours, not the client's. */
+/**
+ * Multipart parse failures from busboy carry no code; errno errors (ENOSPC...) are ours, not the
+ * client's. The content type is read from the header, not with @fastify/multipart's
+ * request.isMultipart(): framework errors (a URL with broken percent-encoding) come with a bare
+ * request that has no plugin decorations, and calling one there threw out of the error handler.
+ */
 const isMultipartParseError = (request: FastifyRequest, error: Error): boolean =>
-  request.isMultipart() && !('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) && !('statusCode' in error);
+  /^multipart\//i.test(request.headers['content-type'] ?? '') &&
+  !('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) &&
+  !('statusCode' in error);
 
 function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody {
   return {
@@ -88,14 +100,39 @@ function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody 
   };
 }
 
-/** Writes any error as SPEC.md's JSON. Also used for Fastify's framework errors (see app.ts). */
+/**
+ * Writes any error as SPEC.md's JSON. Also used for Fastify's framework errors (see app.ts),
+ * where nothing catches a throw: it would end the process. So it never throws: should writing
+ * the answer fail, a plain 500 leaves by the raw response (or the socket is closed).
+ */
 export function sendError(raw: FastifyError, request: FastifyRequest, reply: FastifyReply, options: ErrorsOptions): FastifyReply {
+  try {
+    return writeError(raw, request, reply, options);
+  } catch (failure) {
+    request.log.error({ err: failure }, 'the error handler failed');
+    reply.hijack();
+    const body = {
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      error: STATUS_CODES[500],
+      message: 'Something went wrong on our side.',
+      request_id: request.id,
+    };
+    if (reply.raw.headersSent) reply.raw.destroy();
+    else reply.raw.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify(body));
+    return reply;
+  }
+}
+
+function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyReply, options: ErrorsOptions): FastifyReply {
   let error: ErrorBodyParts;
   let mapped: AppError | undefined;
   if (isAppError(raw)) error = raw;
   else if ((mapped = fromFastify(raw, options))) error = mapped;
-  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
-  else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
+  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG')
+    error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if (isMultipartParseError(request, raw))
+    error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
   else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
   else {
     request.log.error({ err: raw }, 'unhandled error');
