@@ -278,7 +278,7 @@ describe('process lifecycle', () => {
     expect(stderr).toMatch(/^Invalid configuration:/);
     expect(stderr).toMatch(/PORT=seventy is not valid/);
     expect(stderr).toMatch(/MAX_FILE_SIZE=huge is not valid/);
-    expect(stderr).toMatch(/REGISTRATION=maybe is not valid: expected one of open, invite, closed/);
+    expect(stderr).toMatch(/REGISTRATION=maybe is not valid: expected one of open, closed/);
     expect(stderr).not.toMatch(/at .*\.ts/);
   });
 });

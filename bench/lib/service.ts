@@ -32,7 +32,9 @@ export async function buildService(): Promise<{ ok: true } | { ok: false; output
 /**
  * Starts `node server/dist/main.js` on a free port with a fresh DATA_DIR and waits for
  * /healthz. The environment is built from scratch (not inherited) so that a DATABASE_URL,
- * STORAGE or REDIS_URL in the caller's shell cannot change what is measured.
+ * STORAGE or REDIS_URL in the caller's shell cannot change what is measured. Nothing is
+ * tuned (no LOG_LEVEL, no NODE_ENV): the bench measures what `npm start` runs, only on
+ * loopback, in its own DATA_DIR, and told to stop quickly.
  */
 export async function startService(options: { workers: number; env?: Record<string, string> }): Promise<Service> {
   const port = await freePort();
@@ -43,11 +45,9 @@ export async function startService(options: { workers: number; env?: Record<stri
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
     PUBLIC_URL: baseUrl,
     WORKERS: String(options.workers),
     // The bench stops the service between runs; it has nothing in flight worth 30 s.

@@ -21,6 +21,7 @@ import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
 import { type FastPath, fromMemory } from './http/from-memory.js';
 import { hstsHeader } from './http/views/page-headers.js';
+import { logsFileHits, RequestLog } from './http/request-log.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -34,8 +35,6 @@ export interface BuildAppOptions {
  * forever. Headers must arrive within Node's headersTimeout (60 s).
  */
 const TIMEOUTS = { requestTimeout: 0, connectionTimeout: 120_000, keepAliveTimeout: 72_000 };
-/** Levels at which Fastify logs every request (a disabled logger has no level). */
-const REQUEST_LOG_LEVELS = new Set<string | undefined>(['info', 'debug', 'trace']);
 
 function requestIds(): () => string {
   const prefix = randomBase62(8);
@@ -53,6 +52,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   const hsts = hstsHeader(config.publicUrl);
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new RequestLog(),
     trustProxy: config.trustProxy,
     genReqId: nextRequestId,
     requestIdHeader: false,
@@ -121,10 +121,10 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
 
-  // Raw files and thumbnails in memory skip Fastify's request cycle, unless requests are being
-  // logged (every request must then be) or the server is draining (new requests get the drain
-  // plugin's 503).
-  if (!REQUEST_LOG_LEVELS.has(app.log.level)) {
+  // Raw files and thumbnails in memory skip Fastify's request cycle, unless their hits are being
+  // logged (LOG_LEVEL=debug: every hit must then be) or the server is draining (new requests get
+  // the drain plugin's 503).
+  if (!logsFileHits(app.log)) {
     const answer = fromMemory({ files: container.files, thumbnails: container.thumbnails, nextRequestId });
     fastPath = (request, response) => {
       if (app.isDraining() || !answer(request, response)) return false;

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
-export type Registration = 'open' | 'invite' | 'closed';
+/** Who may create an account after the first (the admin). `invite` is planned: refused until invites exist. */
+export type Registration = 'open' | 'closed';
 /** Where file bytes live. S3-compatible storage is planned; only local disk exists today. */
 export type StorageKind = 'local';
 
@@ -128,6 +129,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const port = integer('PORT', 3000, 0, 65535);
   const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (get('REGISTRATION') === 'invite') {
+    problems.push(
+      'REGISTRATION=invite is not available yet: invites are not built in this version. Use open, or closed (then only the first account, the admin, can register)',
+    );
+  }
   const storage = get('STORAGE') ?? 'local';
   if (storage !== 'local') {
     problems.push(`STORAGE=${storage} is not valid: only local is available in this version (S3-compatible storage is planned)`);
@@ -145,7 +151,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxFiles: integer('MAX_FILES', 20, 1, 1000),
     maxPixels: integer('MAX_PIXELS', 100_000_000, 1, 2 ** 40),
     defaultQuota: get('DEFAULT_QUOTA') === undefined ? null : size('DEFAULT_QUOTA', 0, 0),
-    registration: oneOf<Registration>('REGISTRATION', ['open', 'invite', 'closed'], 'open'),
+    registration: get('REGISTRATION') === 'invite' ? 'closed' : oneOf<Registration>('REGISTRATION', ['open', 'closed'], 'open'),
     cacheSize: size('CACHE_SIZE', 256 * 1024 ** 2, 0),
     workers: get('WORKERS') === 'auto' ? availableParallelism() : integer('WORKERS', 1, 1, 64),
     sessionTtl: integer('SESSION_TTL', 30 * 24 * 3600, 60, 10 * 365 * 24 * 3600),

@@ -26,9 +26,9 @@ export interface FromMemoryOptions {
  * or conditional request, an odd path) goes to Fastify, whose routes give the same answer
  * the long way.
  *
- * The caller (app.ts) installs it only while no hook needs to see these requests (request
- * logging is off), bypasses it while draining and counts its answers as in flight until
- * they close. A hook added later for these routes must be mirrored here or switch it off.
+ * The caller (app.ts) installs it only while no hook needs to see these requests (their hits
+ * are not logged at the configured level: request-log.ts), bypasses it while draining and
+ * counts its answers as in flight until they close. A hook added later for these routes must be mirrored here or switch it off.
  */
 export function fromMemory({ files, thumbnails, nextRequestId }: FromMemoryOptions): FastPath {
   const find = (raw: boolean, id: string, ext: string): InMemory<SendableFile> | undefined => {

@@ -106,12 +106,7 @@ export class AuthService {
   }
 
   private closed(): AppError {
-    return new AppError(
-      'REGISTRATION_CLOSED',
-      this.options.registration === 'invite'
-        ? 'Registration on this server needs an invite; ask its admin.'
-        : 'Registration is closed on this server; ask its admin for an account.',
-    );
+    return new AppError('REGISTRATION_CLOSED', 'Registration is closed on this server; ask its admin for an account.');
   }
 
   private decoy(): Promise<string> {

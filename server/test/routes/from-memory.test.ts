@@ -184,22 +184,59 @@ describe('raw files from memory and shutdown', () => {
   });
 });
 
-describe('raw files with request logging on', () => {
-  it('go through Fastify, so that every request is logged', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const s = await serve('sqlite', { logger: { level: 'info', stream } });
-    const { upload } = await uploadJpeg(s.t, 304);
-    const url = `${s.base}/i/${upload.id}.jpg`;
-    for (let i = 0; i < 3; i += 1) expect((await fetch(url)).status).toBe(200);
+interface LogLine {
+  level: number;
+  msg: string;
+  req?: { url: string };
+  res?: { statusCode: number };
+}
+
+/** A server whose pino log at `level` is kept, parsed, for assertions. */
+async function logging(level: string): Promise<Served & { lines: LogLine[] }> {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  return { ...(await serve('sqlite', { logger: { level, stream } })), lines };
+}
+
+const PINO = { debug: 20, info: 30 };
+const linesFor = (lines: LogLine[], path: string) => lines.filter((line) => line.req?.url === path);
+
+describe('raw files and request logging', () => {
+  it('at info, the default, file hits come from memory and are not logged; misses and every other request are', async () => {
+    const s = await logging('info');
+    const { upload, token } = await uploadJpeg(s.t, 304);
+    expect(s.lines.some((line) => line.level === PINO.info && line.req?.url === '/api/upload')).toBe(true);
+
+    const raw = `/i/${upload.id}.jpg`;
+    const thumbnail = `/t/${upload.id}.webp`;
+    for (let i = 0; i < 3; i += 1) {
+      expect((await fetch(`${s.base}${raw}`)).status).toBe(200);
+      expect((await fetch(`${s.base}${thumbnail}`)).status).toBe(200);
+    }
+    expect(s.routed()).toBe(2); // the first of each; the rest came from memory
+    expect(s.lines.filter((line) => line.msg === 'file served')).toEqual([]);
+
+    const missing = `/i/${upload.id}.png`;
+    expect((await fetch(`${s.base}${missing}`)).status).toBe(404);
+    expect(linesFor(s.lines, missing)).toEqual([expect.objectContaining({ level: PINO.info, res: { statusCode: 404 } })]);
+    expect((await s.t.app.inject({ method: 'DELETE', url: `/api/uploads/${upload.id}`, headers: { token } })).statusCode).toBe(204);
+    expect((await fetch(`${s.base}${raw}`)).status).toBe(410);
+    expect(linesFor(s.lines, raw)).toEqual([expect.objectContaining({ level: PINO.info, res: { statusCode: 410 } })]);
+  });
+
+  it('at debug, every file hit goes through Fastify and is logged, one line each with its URL', async () => {
+    const s = await logging('debug');
+    const { upload } = await uploadJpeg(s.t, 307);
+    const raw = `/i/${upload.id}.jpg`;
+    for (let i = 0; i < 3; i += 1) expect((await fetch(`${s.base}${raw}`)).status).toBe(200);
     expect(s.routed()).toBe(3);
-    expect(lines.filter((line) => line.includes('request completed') && line.includes('"statusCode":200')).length).toBeGreaterThanOrEqual(
-      3,
+    expect(linesFor(s.lines, raw)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ level: PINO.debug, msg: 'file served', res: { statusCode: 200 } })),
     );
   });
 });

@@ -122,6 +122,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ STORAGE: 's3' })).toThrowError(/^STORAGE=s3 is not valid: only local is available in this version/);
   });
 
+  it('refuses REGISTRATION=invite while invites do not exist, saying what to use instead', () => {
+    expect(() => loadConfig({ REGISTRATION: 'invite' })).toThrowError(
+      /^REGISTRATION=invite is not available yet: invites are not built in this version\. Use open, or closed/,
+    );
+    expect(loadConfig({ REGISTRATION: 'closed' }).registration).toBe('closed');
+  });
+
   it('strips a trailing slash from PUBLIC_URL', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe('https://img.example.com');
   });
