@@ -2,13 +2,17 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { withEnvFile } from './config/env-file.js';
 import { createContainer } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 
-/** Loads and validates the configuration; a bad value stops the process with one clear line per problem. */
+/**
+ * Loads and validates the configuration (the environment over `.env` in the working directory);
+ * a bad value stops the process with one clear line per problem.
+ */
 function configOrExit(): Readonly<Config> {
   try {
-    return loadConfig();
+    return loadConfig(withEnvFile());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Invalid configuration:\n${error.message.replace(/^/gm, '  ')}\n`);
