@@ -249,6 +249,25 @@ async function processTree(pid: number): Promise<number[]> {
   return result;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system) a process tree has used so far, in ms: each live member's own, plus
+ * that of its children that have exited and been waited for (a build step before the server).
+ * Less sensitive than wall time to other work on the machine.
+ */
+export async function treeCpuMs(pid: number): Promise<number> {
+  let ticks = 0;
+  for (const member of await processTree(pid)) {
+    const stat = await readFile(`/proc/${member}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are 14-17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    for (const index of [11, 12, 13, 14]) ticks += Number(fields[index] ?? 0);
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
 /**
  * Resident memory of a whole process tree, in bytes. Summing RSS counts shared pages (the node
  * binary, libvips) once per process, so compare a tree with itself over time, not across sizes.

@@ -29,26 +29,23 @@ export async function buildService(): Promise<{ ok: true } | { ok: false; output
   return { ok: false, output: `${result.stdout}${result.stderr}`.trimEnd().split('\n').slice(-30).join('\n') };
 }
 
+/** What `npm start` runs once its build is up to date (package.json "start"). */
+export const SERVICE_MAIN = join(REPO_ROOT, 'server', 'dist', 'main.js');
+
 /**
- * Starts `node server/dist/main.js` on a free port with a fresh DATA_DIR and waits for
- * /healthz. The environment is built from scratch (not inherited) so that a DATABASE_URL,
+ * The service's environment, built from scratch (not inherited) so that a DATABASE_URL,
  * STORAGE or REDIS_URL in the caller's shell cannot change what is measured. Nothing is
  * tuned (no LOG_LEVEL, no NODE_ENV): the bench measures what `npm start` runs, only on
  * loopback, in its own DATA_DIR, and told to stop quickly.
  */
-export async function startService(options: { workers: number; env?: Record<string, string> }): Promise<Service> {
-  const port = await freePort();
-  const runDir = makeTempDir(`service-w${options.workers}`);
-  const dataDir = join(runDir, 'data');
-  mkdirSync(dataDir);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = {
+export function serviceEnv(options: { port: number; dataDir: string; workers: number; env?: Record<string, string> }): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    PORT: String(port),
+    PORT: String(options.port),
     HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    PUBLIC_URL: baseUrl,
+    DATA_DIR: options.dataDir,
+    PUBLIC_URL: `http://127.0.0.1:${options.port}`,
     WORKERS: String(options.workers),
     // The bench stops the service between runs; it has nothing in flight worth 30 s.
     SHUTDOWN_TIMEOUT: '2000',
@@ -56,9 +53,22 @@ export async function startService(options: { workers: number; env?: Record<stri
     MALLOC_ARENA_MAX: '2',
     ...options.env,
   };
-  const started = start(process.execPath, [join(REPO_ROOT, 'server', 'dist', 'main.js')], {
-    cwd: REPO_ROOT,
-    env,
+}
+
+/**
+ * Starts `node server/dist/main.js` on a free port with a fresh DATA_DIR and waits for
+ * /healthz. It runs in its own directory, so that a `.env` in the repository root (which the
+ * service reads from its working directory) cannot change what is measured either.
+ */
+export async function startService(options: { workers: number; env?: Record<string, string> }): Promise<Service> {
+  const port = await freePort();
+  const runDir = makeTempDir(`service-w${options.workers}`);
+  const dataDir = join(runDir, 'data');
+  mkdirSync(dataDir);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const started = start(process.execPath, [SERVICE_MAIN], {
+    cwd: runDir,
+    env: serviceEnv({ port, dataDir, ...options }),
     logPath: join(runDir, 'service.log'),
   });
   try {

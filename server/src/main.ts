@@ -1,14 +1,21 @@
 import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { withEnvFile } from './config/env-file.js';
 import { createContainer } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { publicUrlWarning, startupBanner } from './startup-banner.js';
 
-/** Loads and validates the configuration; a bad value stops the process with one clear line per problem. */
+/**
+ * Loads and validates the configuration (the environment over `.env` in the working directory);
+ * a bad value stops the process with one clear line per problem.
+ */
 function configOrExit(): Readonly<Config> {
   try {
-    return loadConfig();
+    return loadConfig(withEnvFile());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Invalid configuration:\n${error.message.replace(/^/gm, '  ')}\n`);
@@ -16,8 +23,15 @@ function configOrExit(): Readonly<Config> {
   }
 }
 
-/** Serves HTTP: one process on its own, or a cluster worker (which opens its own database). */
-async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promise<void> {
+/** Tells the person who started the server what it does and what to do next, once per start (the primary only). */
+function announce(config: Readonly<Config>, port: number, hasAdmin: boolean): void {
+  process.stdout.write(startupBanner({ config, port, hasAdmin }));
+  const warning = publicUrlWarning({ config });
+  if (warning) process.stderr.write(warning);
+}
+
+/** Serves HTTP: one process on its own, or a cluster worker (which opens its own database). Returns the port bound. */
+async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promise<number> {
   const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : { database });
   const app = await buildApp(container, {
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
@@ -49,16 +63,22 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  return (app.server.address() as AddressInfo).port;
 }
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  if (!cluster.isPrimary) return serve(config);
+  if (!cluster.isPrimary) {
+    await serve(config);
+    return;
+  }
   // Migrations run once, in the primary, before anything serves.
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
-  if (config.workers <= 1) return serve(config, database);
+  const hasAdmin = await new UserRepository(database.db).hasAdmin();
+  if (config.workers <= 1) return announce(config, await serve(config, database), hasAdmin);
   await database.close();
+  cluster.once('listening', (_worker, address) => announce(config, address.port, hasAdmin));
 
   // Several processes share the port (node:cluster); all state is in the database and storage.
   for (let i = 0; i < config.workers; i++) cluster.fork();

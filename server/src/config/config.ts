@@ -65,7 +65,7 @@ export function parseSize(value: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /**
  * Reads and validates every variable at once, so a bad deployment is told all that is wrong
