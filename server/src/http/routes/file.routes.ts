@@ -30,7 +30,8 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/i/:file',
-    { schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
+    // Exempt: Discord's media proxy fetches for every viewer from a few addresses; see docs/decisions.md.
+    { config: { limit: 'exempt' }, schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
     async (request, reply) => {
       const parts = splitFileName(request.params.file);
       if (!parts) throw new AppError('NOT_FOUND', `There is no file ${request.params.file} here.`);
@@ -50,14 +51,14 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/d/:id/:secret',
-    { schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
+    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
     async (request, reply) =>
       htmlPage(reply, DELETION_HEADERS, async () => deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret))),
   );
 
   app.post(
     '/d/:id/:secret',
-    { schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
+    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
     async (request, reply) =>
       htmlPage(reply, DELETION_HEADERS, async () => {
         await uploads.deleteWithSecret(request.params.id, request.params.secret);
