@@ -116,7 +116,7 @@ it('answers 429 with Retry-After and the RateLimit headers after the limit, and 
     expect(response.headers.ratelimit).toBe(`"ip";r=${2 - i};t=1`);
   }
   const refused = await t.app.inject({ method: 'GET', url: '/healthz', remoteAddress });
-  expectRefusal(refused, /^Too many requests from your address \(at most 3 per 1 seconds\): try again in 1 second\.$/);
+  expectRefusal(refused, /^Too many requests from your address \(at most 3 a second\): try again in 1 second\.$/);
   expect(refused.headers.ratelimit).toBe('"ip";r=0;t=1');
   expect(refused.headers['cache-control']).toBe('no-store');
   await until(

@@ -78,14 +78,10 @@ export interface RateLimitPluginOptions {
   limits: RateLimits | null;
 }
 
+const WINDOW_NAMES: Record<number, string> = { 1: 'a second', 60: 'a minute', 3600: 'an hour' };
+/** "a minute", "per 10 minutes", "per 90 seconds". */
 const per = (seconds: number): string =>
-  seconds === 60
-    ? 'a minute'
-    : seconds === 3600
-      ? 'an hour'
-      : seconds % 60 === 0
-        ? `per ${seconds / 60} minutes`
-        : `per ${seconds} seconds`;
+  WINDOW_NAMES[seconds] ?? (seconds % 60 === 0 ? `per ${seconds / 60} minutes` : `per ${seconds} seconds`);
 
 /**
  * Per-address and per-account limits, stricter ones on sign-in, registration, uploads and
