@@ -36,13 +36,14 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
 /**
  * Starts the real server on a free port and waits for /healthz. By default it runs the
  * TypeScript sources through tsx; `command` can run anything else (e.g. `npm start`).
+ * Rate limits are off unless `env` turns them on (RATE_LIMIT: 'on'): tests make many requests from one address.
  */
 export async function startServer(env: Record<string, string>, command: string[] = ['node', '--import', 'tsx', 'server/src/main.ts']): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -9,6 +9,7 @@ import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin, sendError } from './http/plugins/errors.plugin.js';
+import { rateLimitPlugin } from './http/plugins/rate-limit.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
 import { assetRoutes } from './http/routes/asset.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
@@ -105,6 +106,8 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     // We check part.file.truncated ourselves, to name the part that was too large.
     throwFileSizeLimit: false,
   });
+  // Before auth: an address that keeps guessing keys is refused before its guess is looked up.
+  await app.register(rateLimitPlugin, { limits: config.rateLimits });
   await app.register(authPlugin, { apiKeys: container.apiKeys, auth: container.auth });
 
   await app.register(assetRoutes);

@@ -43,7 +43,35 @@ export interface Config {
   logLevel: string;
   /** Milliseconds SIGTERM waits for in-flight requests before exiting anyway. @default 30000 */
   shutdownTimeout: number;
+  /** Requests allowed per window, by policy (docs/configuration.md#rate-limits); null = RATE_LIMIT=off. */
+  rateLimits: RateLimits | null;
 }
+
+/** At most `max` requests (or failures, for the guessing policies) per `windowSeconds`. */
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+/** The rate-limit policies: see docs/configuration.md#rate-limits for what each counts. */
+export const RATE_LIMIT_DEFAULTS = {
+  /** Every request from one address, except raw files and thumbnails. @default 600 a minute */
+  ip: { max: 600, windowSeconds: 60 },
+  /** Requests of one account (all its keys and sessions). @default 300 a minute */
+  account: { max: 300, windowSeconds: 60 },
+  /** Upload requests of one account. @default 60 a minute */
+  upload: { max: 60, windowSeconds: 60 },
+  /** Sign-in attempts from one address. @default 10 a minute */
+  login: { max: 10, windowSeconds: 60 },
+  /** Registrations from one address. @default 10 an hour */
+  register: { max: 10, windowSeconds: 3600 },
+  /** Requests refused for a wrong API key or session, from one address. @default 20 in 10 minutes */
+  badKey: { max: 20, windowSeconds: 600 },
+  /** Deletion links with a wrong secret or id, from one address. @default 20 in 10 minutes */
+  badLink: { max: 20, windowSeconds: 600 },
+} as const satisfies Record<string, RateLimit>;
+
+export type RateLimits = Record<keyof typeof RATE_LIMIT_DEFAULTS, RateLimit>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -127,6 +155,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
   };
 
+  /** RATE_LIMIT=off, else each policy from RATE_LIMIT_<POLICY>=<max>/<window>, e.g. 10/1m. */
+  const rateLimits = (): RateLimits | null => {
+    if (!bool('RATE_LIMIT', true)) return null;
+    const limits = { ...RATE_LIMIT_DEFAULTS } as RateLimits;
+    for (const policy of Object.keys(RATE_LIMIT_DEFAULTS) as (keyof RateLimits)[]) {
+      const name = `RATE_LIMIT_${policy.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+      const raw = get(name);
+      if (raw === undefined) continue;
+      const parsed = parseRateLimit(raw);
+      if (parsed) limits[policy] = parsed;
+      else problems.push(`${name}=${raw} is not valid: expected <requests>/<window>, such as 10/1m, 600/60s or 5/1h (1 to 1000000 requests, a window of 1 s to 24 h)`);
+    }
+    return limits;
+  };
+
   const port = integer('PORT', 3000, 0, 65535);
   const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (get('REGISTRATION') === 'invite') {
@@ -158,9 +201,22 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: bool('TRUST_PROXY', false),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeout: integer('SHUTDOWN_TIMEOUT', 30_000, 0, 600_000),
+    rateLimits: rateLimits(),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return Object.freeze(config);
+}
+
+const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** "10/1m", "600/60s", "5/1h" (a bare window counts seconds) -> { max, windowSeconds }. */
+export function parseRateLimit(value: string): RateLimit | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*([smh]?)\s*$/i.exec(value);
+  if (!match) return undefined;
+  const max = Number(match[1]);
+  const windowSeconds = Number(match[2]) * WINDOW_UNITS[match[3]!.toLowerCase() || 's']!;
+  if (max < 1 || max > 1_000_000 || windowSeconds < 1 || windowSeconds > 24 * 3600) return undefined;
+  return { max, windowSeconds };
 }
 
 /** Never echo a password from a connection string into a log. */

@@ -7,6 +7,12 @@ import { type SendableFile, USER_CONTENT_HEADERS } from './send-file.js';
 /** As the routes' parameter schemas: longer names go to the routes, which refuse them. */
 const MAX_NAME_LENGTH = 80;
 
+/**
+ * The routes this path answers for without any of their hooks; the rate-limit plugin refuses
+ * to let one of them carry a limit.
+ */
+export const FAST_PATH_ROUTES: readonly string[] = ['/i/:file', '/t/:file'];
+
 /** Answers a request itself and returns true, or returns false and leaves it untouched. */
 export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean;
 

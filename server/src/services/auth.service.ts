@@ -7,8 +7,11 @@ import type { SessionRepository } from '../repositories/session.repository.js';
 import type { UserRow } from '../repositories/types.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { ApiKeyService, ApiKeyView } from './api-key.service.js';
-import { Semaphore } from '../media/semaphore.js';
+import { QueueFullError, Semaphore } from '../media/semaphore.js';
 import { hashPassword, type ScryptParams, verifyPassword } from './password.js';
+
+/** Password hashing at once, and waiting (docs/decisions.md#passwords-and-sessions). */
+export const HASHING = { slots: 2, maxWaiting: 8, maxWaitMs: 5_000, retryAfterSeconds: 2 } as const;
 
 export interface UserView {
   id: string;
@@ -37,9 +40,11 @@ export interface NewSession {
 export class AuthService {
   /**
    * Each scrypt takes 128 MiB and a libuv thread (shared with file reads and fsyncs): two at a
-   * time, so a burst of logins queues instead of stalling image serving.
+   * time, so a burst of logins queues instead of stalling image serving. The queue is bounded
+   * in length and in time, so a flood of sign-ins is refused at once (503) rather than making
+   * everyone, real users included, wait behind it.
    */
-  private readonly hashing = new Semaphore(2);
+  private readonly hashing = new Semaphore(HASHING.slots, { maxWaiting: HASHING.maxWaiting, maxWaitMs: HASHING.maxWaitMs });
   /** Verifying against this keeps a login for an unknown user as slow as a wrong password. */
   private decoyHash: Promise<string> | undefined;
 
@@ -61,7 +66,7 @@ export class AuthService {
     const candidate = {
       id: newRowId(),
       username: name,
-      password_hash: await this.hashing.run(() => hashPassword(password, this.options.scrypt)),
+      password_hash: await this.hash(() => hashPassword(password, this.options.scrypt)),
       quota_bytes: this.options.defaultQuota,
       created_at: new Date().toISOString(),
     };
@@ -81,7 +86,7 @@ export class AuthService {
   async login(username: string, password: string): Promise<NewSession> {
     const user = await this.users.findByUsername(username.toLowerCase());
     const stored = user?.password_hash ?? (await this.decoy());
-    const valid = await this.hashing.run(() => verifyPassword(password, stored));
+    const valid = await this.hash(() => verifyPassword(password, stored));
     if (!user || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong username or password.');
     const sessionToken = newSecret();
     const now = new Date();
@@ -105,6 +110,20 @@ export class AuthService {
     return user && { userId: user.id, username: user.username, role: user.role, via: 'session' };
   }
 
+  /** One scrypt, in its turn, or SERVICE_UNAVAILABLE when too many are ahead of it. */
+  private async hash<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await this.hashing.run(task);
+    } catch (error) {
+      if (!(error instanceof QueueFullError)) throw error;
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        `The server is busy checking other passwords: try again in ${HASHING.retryAfterSeconds} seconds.`,
+        HASHING.retryAfterSeconds,
+      );
+    }
+  }
+
   private closed(): AppError {
     return new AppError('REGISTRATION_CLOSED', 'Registration is closed on this server; ask its admin for an account.');
   }
@@ -119,8 +138,7 @@ export class AuthService {
  * The CSRF token is derived from the session secret, so nothing more is stored and any node
  * can check it. A cross-site page cannot read the cookie, so it cannot compute the token.
  */
-export const csrfTokenFor = (sessionToken: string): string =>
-  createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
+export const csrfTokenFor = (sessionToken: string): string => createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
 
 export const toUserView = (user: UserRow): UserView => ({
   id: user.id,

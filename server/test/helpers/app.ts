@@ -33,7 +33,8 @@ export async function createTestApp(
   options: BuildAppOptions & { beforeReady?: (app: App) => void } = {},
 ): Promise<TestApp> {
   const dataDir = await tempDir();
-  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL, CACHE_SIZE: '16MB', ...env });
+  // Rate limits off unless a test asks: most tests make many requests from one address.
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL, CACHE_SIZE: '16MB', RATE_LIMIT: 'off', ...env });
   const database = await testDatabase(dialect, dataDir);
   const container = await createContainer(config, { database, scrypt: TEST_SCRYPT });
   const app = await buildApp(container, options);

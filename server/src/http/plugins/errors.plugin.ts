@@ -144,7 +144,8 @@ function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyRe
   // body is still on its way, so the connection cannot carry another request. Closing it
   // after the answer frees the client, which would otherwise wait to finish sending.
   if (!request.raw.complete) reply.header('connection', 'close');
-  if (error.statusCode >= 500) reply.header('retry-after', '30');
+  if (isAppError(raw) && raw.retryAfter !== undefined) reply.header('retry-after', String(raw.retryAfter));
+  else if (error.statusCode >= 500) reply.header('retry-after', '30');
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
 }
 

@@ -18,6 +18,7 @@ export async function authRoutes(app: App, { auth, secureCookies }: AuthRoutesOp
   app.post(
     '/api/auth/register',
     {
+      config: { limit: 'register' },
       schema: {
         tags: ['auth'],
         summary: 'Create an account (the first one becomes admin) and its first API key',
@@ -34,6 +35,7 @@ export async function authRoutes(app: App, { auth, secureCookies }: AuthRoutesOp
   app.post(
     '/api/auth/login',
     {
+      config: { limit: 'login' },
       schema: {
         tags: ['auth'],
         summary: 'Sign in for the web UI: sets an HttpOnly session cookie',

@@ -26,7 +26,9 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/i/:file',
+    // Exempt: Discord's media proxy fetches for every viewer from a few addresses; see docs/decisions.md.
     {
+      config: { limit: 'exempt' },
       schema: {
         tags: ['files'],
         summary: 'The stored bytes of an upload (GET or HEAD; Range supported)',
@@ -50,7 +52,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/d/:id/:secret',
-    { schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
+    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
     async (request, reply) =>
       htmlPage(reply, 'deletion', async () =>
         deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret)),
@@ -59,7 +61,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.post(
     '/d/:id/:secret',
-    { schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
+    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
     async (request, reply) =>
       htmlPage(reply, 'deletion', async () => {
         await uploads.deleteWithSecret(request.params.id, request.params.secret);

@@ -13,6 +13,7 @@ export async function thumbnailRoutes(app: App, { thumbnails }: ThumbnailRoutesO
   app.get(
     '/t/:file',
     {
+      config: { limit: 'exempt' },
       schema: {
         tags: ['files'],
         summary: 'A thumbnail of an upload: WebP within 400x400 pixels, made on first request (GET or HEAD; Range supported)',

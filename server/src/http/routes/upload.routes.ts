@@ -38,7 +38,7 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
   app.post(
     '/api/upload',
     {
-      config: { auth: true },
+      config: { auth: true, limit: 'upload' },
       schema: {
         tags: ['uploads'],
         summary: 'Upload images: multipart/form-data, one files[] part per image (file is an alias)',
