@@ -146,6 +146,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
       const form = parts.flatMap((name) => ['-F', `files[]=@${join(dataDir, name)}`]);
       const outcomes = await curlTimes(['-H', `token: ${token}`, ...form], `${server.url}/api/upload`, dataDir);
       expect(misses(outcomes, 415, 'UNSUPPORTED_MEDIA_TYPE', bad)).toEqual({});
+      expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
     });
 
     it(`is answered 415 to Node's fetch, ${REQUESTS} times out of ${REQUESTS}`, async () => {
@@ -156,6 +157,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
         return parse(response.status, await response.text());
       });
       expect(misses(outcomes, 415, 'UNSUPPORTED_MEDIA_TYPE', bad)).toEqual({});
+      expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
     });
 
     it(`is answered 415 to Chromium's fetch, ${REQUESTS} times out of ${REQUESTS}`, async () => {
@@ -190,6 +192,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
         { parts, token, image: image.toString('base64'), notImage: notImage.toString('base64'), count: REQUESTS, concurrency: CONCURRENCY },
       );
       expect(misses(outcomes, 415, 'UNSUPPORTED_MEDIA_TYPE', bad)).toEqual({});
+      expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
     });
   });
 
