@@ -15,7 +15,7 @@ export const LINGER = { bytes: 16 * 1024 * 1024, ms: 5_000 } as const;
  * reset discards the answer still unread in the client's buffers: it would see a broken pipe
  * (EPIPE, ECONNRESET) instead of its 4xx. The answer must carry `Connection: close`.
  */
-export function lingerAfterAnswer(request: IncomingMessage, bounds: { bytes: number; ms: number } = LINGER): void {
+export function lingerAfterAnswer(request: IncomingMessage): void {
   const { socket } = request;
   let started = false;
   // Node's HTTP server closes a connection whose answer said `Connection: close` by calling
@@ -23,30 +23,31 @@ export function lingerAfterAnswer(request: IncomingMessage, bounds: { bytes: num
   socket.destroySoon = () => {
     if (started) return;
     started = true;
-    drainThenClose(socket, request, bounds);
+    drainThenClose(socket, request);
   };
 }
 
-function drainThenClose(socket: Socket, request: IncomingMessage, bounds: { bytes: number; ms: number }): void {
+function drainThenClose(socket: Socket, request: IncomingMessage): void {
   // The write side only: the answer is flushed, then FIN tells the client we are done.
   socket.end();
-  if (request.readableEnded) {
-    socket.destroy();
-    return;
-  }
-  const close = () => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  const timer = setTimeout(close, bounds.ms);
+  const timer = setTimeout(() => socket.destroy(), LINGER.ms);
   socket.once('close', () => clearTimeout(timer));
+  // Body drained, or past the bound: close as Node would have, once the answer and FIN are out.
+  const close = () => {
+    request.removeListener('data', count);
+    request.pause();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  };
   let read = 0;
+  const count = (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > LINGER.bytes) close();
+  };
+  if (request.readableEnded) return close();
   // A multipart parser may still be attached, stalled on a part nobody reads any more.
   request.unpipe();
-  request.on('data', (chunk: Buffer) => {
-    read += chunk.length;
-    if (read > bounds.bytes) close();
-  });
+  request.on('data', count);
   request.once('end', close);
   request.once('error', close);
   request.resume();
