@@ -19,10 +19,11 @@ describe('the deletion link in Chromium', () => {
   let browser: Browser;
   let token: string;
 
+  // startServer waits up to 60 s for a server starting on a loaded machine: the hook waits longer.
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer({ DATA_DIR: await tempDir() }), launchChromium()]);
     token = await register(server.url);
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop('SIGKILL');

@@ -112,6 +112,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
   let image: Buffer;
   const notImage = Buffer.from('these are my notes, not an image\n'.repeat(20));
 
+  // startServer waits up to 60 s for a server starting on a loaded machine: the hook waits longer.
   beforeAll(async () => {
     dataDir = await tempDir();
     [server, browser, image] = await Promise.all([
@@ -127,7 +128,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
     await page.goto(`${server.url}/healthz`);
     await writeFile(join(dataDir, 'image.png'), image);
     await writeFile(join(dataDir, 'notes.txt'), notImage);
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop('SIGKILL');
