@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from '../../domain/errors.js';
+import { lingerAfterAnswer } from '../lingering-close.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -141,9 +142,12 @@ function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyRe
   // Errors are never cached.
   reply.header('cache-control', 'no-store').header('x-request-id', request.id);
   // Refused before its body was all read (an upload that failed part-way): the rest of the
-  // body is still on its way, so the connection cannot carry another request. Closing it
-  // after the answer frees the client, which would otherwise wait to finish sending.
-  if (!request.raw.complete) reply.header('connection', 'close');
+  // body is still on its way, so the connection cannot carry another request. It closes after
+  // the answer, once the rest of the body is drained (bounded), so the client receives it.
+  if (!request.raw.complete) {
+    reply.header('connection', 'close');
+    lingerAfterAnswer(request.raw);
+  }
   if (isAppError(raw) && raw.retryAfter !== undefined) reply.header('retry-after', String(raw.retryAfter));
   else if (error.statusCode >= 500) reply.header('retry-after', '30');
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));

@@ -4,6 +4,7 @@ import { AppError, isAppError } from '../../domain/errors.js';
 import type { EmbedService } from '../../services/embed.service.js';
 import type { FileService } from '../../services/file.service.js';
 import type { UploadService } from '../../services/upload.service.js';
+import { prefersJson } from '../accept.js';
 import { splitFileName } from '../file-name.js';
 import { sendFile } from '../send-file.js';
 import { deletedPage, deletionConfirmPage, messagePage } from '../views/pages.js';
@@ -59,14 +60,29 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
       ),
   );
 
+  // The confirm page's form, as a browser submits it. It has no fields: the secret in the URL is
+  // the capability (docs/decisions.md), so the body is only read, within a small limit.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 1024 }, (_request, _body, done) =>
+    done(null),
+  );
+
   app.post(
     '/d/:id/:secret',
-    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: deletes the upload', params: DeleteParams } },
-    async (request, reply) =>
-      htmlPage(reply, 'deletion', async () => {
-        await uploads.deleteWithSecret(request.params.id, request.params.secret);
+    {
+      config: { limit: 'deletion-link' },
+      schema: { tags: ['files'], summary: 'Deletion link: deletes the upload (an HTML page, or 204 to a client asking for JSON)', params: DeleteParams },
+    },
+    async (request, reply) => {
+      const remove = () => uploads.deleteWithSecret(request.params.id, request.params.secret);
+      if (prefersJson(request.headers.accept)) {
+        await remove();
+        return reply.code(204).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send();
+      }
+      return htmlPage(reply, 'deletion', async () => {
+        await remove();
         return deletedPage();
-      }),
+      });
+    },
   );
 }
 

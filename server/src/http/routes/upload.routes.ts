@@ -16,6 +16,9 @@ export interface UploadRoutesOptions {
 async function* incomingParts(request: FastifyRequest): AsyncGenerator<IncomingPart> {
   for await (const part of request.parts()) {
     if (part.type === 'file') {
+      // Past MAX_FILE_SIZE busboy would read the rest of the part only to discard it: stop
+      // now, so the 413 leaves at once and the rest of the body is drained only up to a bound.
+      part.file.once('limit', () => part.file.destroy());
       yield { kind: 'file', fieldname: part.fieldname, filename: part.filename, stream: part.file, truncated: () => part.file.truncated };
     } else if (typeof part.value === 'string') {
       yield { kind: 'field', name: part.fieldname, value: part.value };
