@@ -42,6 +42,20 @@ export interface Config {
   logLevel: string;
   /** Milliseconds SIGTERM waits for in-flight requests before exiting anyway. @default 30000 */
   shutdownTimeout: number;
+  /** Milliseconds for a request's headers to arrive. @default 20000 */
+  headersTimeout: number;
+  /** Milliseconds for a request's body to arrive, plus a second per `bodyMinRate` bytes received. @default 30000 */
+  requestTimeout: number;
+  /** Bytes per second of body that earn one more second past `requestTimeout`; 0 = none. @default 16 KiB */
+  bodyMinRate: number;
+  /** Milliseconds a connection may be silent while a request is received or answered. @default 30000 */
+  idleTimeout: number;
+  /** Milliseconds an idle keep-alive connection stays open. @default 72000 */
+  keepAliveTimeout: number;
+  /** Connections open at once, in all. @default 4096 */
+  maxConnections: number;
+  /** Connections open at once from one address; 0 = no limit. Not applied with `trustProxy`. @default 128 */
+  maxConnectionsPerIp: number;
 }
 
 export class ConfigError extends Error {
@@ -49,10 +63,20 @@ export class ConfigError extends Error {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** "100MB", "512 KiB", "1048576" -> bytes. */
@@ -91,7 +115,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
     if (value === undefined || value < min) {
-      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`);
+      problems.push(
+        `${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`,
+      );
       return fallback;
     }
     return value;
@@ -152,6 +178,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: bool('TRUST_PROXY', false),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeout: integer('SHUTDOWN_TIMEOUT', 30_000, 0, 600_000),
+    headersTimeout: integer('HEADERS_TIMEOUT', 20_000, 100, 3_600_000),
+    requestTimeout: integer('REQUEST_TIMEOUT', 30_000, 100, 3_600_000),
+    bodyMinRate: size('BODY_MIN_RATE', 16 * 1024, 0),
+    idleTimeout: integer('IDLE_TIMEOUT', 30_000, 100, 3_600_000),
+    keepAliveTimeout: integer('KEEP_ALIVE_TIMEOUT', 72_000, 100, 3_600_000),
+    maxConnections: integer('MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerIp: integer('MAX_CONNECTIONS_PER_IP', 128, 0, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return Object.freeze(config);
