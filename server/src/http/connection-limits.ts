@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 
 /** How long a client may take, and how many connections it may hold (docs/configuration.md). */
 export interface ConnectionLimits {
@@ -22,9 +23,9 @@ export interface ConnectionLimits {
 /** A connection over a cap lives this long at most, to be told so if its request comes quickly. */
 const REFUSED_LINGER_MS = 2_000;
 
-interface Refusal {
-  status: 429 | 503;
-  code: string;
+/** What a client is told before its connection closes: SPEC.md's error, status from the catalogue. */
+interface Fault {
+  code: ErrorCode;
   message: string;
 }
 
@@ -37,7 +38,7 @@ interface Refusal {
 export class ConnectionGuard {
   private open = 0;
   private readonly perIp = new Map<string, number>();
-  private readonly refused = new WeakMap<Socket, Refusal>();
+  private readonly refused = new WeakMap<Socket, Fault>();
   /** The latest response on each connection: what a timeout or a parse error interrupts. */
   private readonly current = new WeakMap<Socket, ServerResponse>();
   /** Connections being closed by us: later errors and timeouts on them are moot. */
@@ -73,8 +74,8 @@ export class ConnectionGuard {
     const { socket } = request;
     const refusal = this.refused.get(socket);
     if (refusal) {
-      const body = this.errorBody(refusal.status, refusal.code, refusal.message);
-      response.writeHead(refusal.status, { ...body.headers, 'retry-after': '1', connection: 'close' }).end(body.text);
+      const { status, headers, text } = this.errorBody(refusal);
+      response.writeHead(status, { ...headers, 'retry-after': '1' }).end(text);
       return false;
     }
     this.current.set(socket, response);
@@ -93,9 +94,9 @@ export class ConnectionGuard {
     this.closing.add(socket);
     const response = this.current.get(socket);
     if (response && !response.writableFinished && !response.destroyed && response.req.complete) {
-      response.once('close', () => this.cutOff(socket, clientErrorStatus(error)));
+      response.once('close', () => this.cutOff(socket, clientFault(error)));
     } else {
-      this.cutOff(socket, clientErrorStatus(error));
+      this.cutOff(socket, clientFault(error));
     }
   };
 
@@ -104,14 +105,12 @@ export class ConnectionGuard {
     const fromIp = ip === undefined ? 0 : (this.perIp.get(ip) ?? 0);
     if (this.open >= this.limits.maxConnections) {
       this.refuse(socket, {
-        status: 503,
         code: 'SERVICE_UNAVAILABLE',
         message: 'The server has too many connections open; try again in a moment.',
       });
     } else if (ip !== undefined && fromIp >= this.limits.maxConnectionsPerIp) {
       this.refuse(socket, {
-        status: 429,
-        code: 'RATE_LIMITED',
+        code: 'TOO_MANY_CONNECTIONS',
         message: `Too many connections from your address (at most ${this.limits.maxConnectionsPerIp} at once); close some and try again.`,
       });
     } else {
@@ -127,7 +126,7 @@ export class ConnectionGuard {
     }
   }
 
-  private refuse(socket: Socket, refusal: Refusal): void {
+  private refuse(socket: Socket, refusal: Fault): void {
     this.refused.set(socket, refusal);
     const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
     socket.once('close', () => clearTimeout(timer));
@@ -147,7 +146,7 @@ export class ConnectionGuard {
       const earned = bodyMinRate > 0 ? ((socket.bytesRead - bytesBefore) / bodyMinRate) * 1000 : 0;
       const left = started + requestTimeout + earned - Date.now();
       if (left > 0) timer = setTimeout(check, left);
-      else this.cutOff(socket, { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request body took too long to arrive.' });
+      else this.cutOff(socket, { code: 'REQUEST_TIMEOUT', message: 'The request body took too long to arrive.' });
     };
     let timer = setTimeout(check, requestTimeout);
     response.once('close', () => clearTimeout(timer));
@@ -161,37 +160,40 @@ export class ConnectionGuard {
     if (response.req.complete && !response.headersSent) return;
     if (response.req.complete) return void socket.destroy(); // a client that stopped reading its answer
     this.cutOff(socket, {
-      status: 408,
       code: 'REQUEST_TIMEOUT',
       message: 'The connection was silent for too long while the request was being sent.',
     });
   }
 
   /**
-   * Closes the connection, first answering with `error` when nothing has been answered on it
+   * Closes the connection, first answering with `fault` when nothing has been answered on it
    * yet. Written to the socket directly, as Node does: the request is cut off, not handed on.
    */
-  private cutOff(socket: Socket, error: { status: number; code: string; message: string }): void {
+  private cutOff(socket: Socket, fault: Fault): void {
     this.closing.add(socket);
     const response = this.current.get(socket);
     const unanswered = !response || response.writableFinished || !response.headersSent;
     if (socket.writable && unanswered) {
-      const { headers, text } = this.errorBody(error.status, error.code, error.message);
-      const head = Object.entries({ ...headers, 'content-length': Buffer.byteLength(text), connection: 'close' }).map(
-        ([name, value]) => `${name}: ${value}\r\n`,
-      );
-      socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n${head.join('')}\r\n${text}`);
+      const { status, headers, text } = this.errorBody(fault);
+      const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${text}`);
     }
     socket.destroy();
   }
 
   /** SPEC.md's error shape, for answers written before or outside Fastify. */
-  private errorBody(status: number, code: string, message: string): { headers: Record<string, string>; text: string } {
+  private errorBody({ code, message }: Fault): { status: number; headers: Record<string, string | number>; text: string } {
+    const status = ERROR_STATUS[code];
     const requestId = this.nextRequestId();
-    return {
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': requestId },
-      text: JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status], message, request_id: requestId }),
+    const text = JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status], message, request_id: requestId });
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+      connection: 'close',
     };
+    return { status, headers, text };
   }
 }
 
@@ -200,11 +202,10 @@ const hasBody = (request: IncomingMessage): boolean =>
   (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
 
 /** Node's parse and header-time errors, as the answer the client gets. */
-function clientErrorStatus(error: NodeJS.ErrnoException): { status: number; code: string; message: string } {
+function clientFault(error: NodeJS.ErrnoException): Fault {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
-    return { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request headers took too long to arrive.' };
-  if (error.code === 'HPE_HEADER_OVERFLOW')
-    return { status: 431, code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large.' };
+    return { code: 'REQUEST_TIMEOUT', message: 'The request headers took too long to arrive.' };
+  if (error.code === 'HPE_HEADER_OVERFLOW') return { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large.' };
   const reason = (error as { reason?: string }).reason;
-  return { status: 400, code: 'BAD_REQUEST', message: `This is not a valid HTTP/1.1 request${reason ? ` (${reason})` : ''}.` };
+  return { code: 'BAD_REQUEST', message: `This is not a valid HTTP/1.1 request${reason ? ` (${reason})` : ''}.` };
 }
