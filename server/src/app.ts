@@ -2,7 +2,6 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, type RouteOptions } from 'fastify';
-import { createServer } from 'node:http';
 import type { Container } from './container.js';
 import { randomBase62 } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
@@ -20,6 +19,7 @@ import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
 import { uploadRoutes } from './http/routes/upload.routes.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
+import { ConnectionGuard } from './http/connection-limits.js';
 import { type FastPath, fromMemory } from './http/from-memory.js';
 import { hstsHeader } from './http/views/page-headers.js';
 import { logsFileHits, RequestLog } from './http/request-log.js';
@@ -29,13 +29,6 @@ export interface BuildAppOptions {
   /** Sees every route as it is registered: the security tests check their coverage with it. */
   onRoute?: (route: RouteOptions) => void;
 }
-
-/**
- * No limit on a whole request (a large upload on a slow link needs the time), but a socket
- * silent for two minutes is closed, so a stalled client cannot hold it (and a temp file)
- * forever. Headers must arrive within Node's headersTimeout (60 s).
- */
-const TIMEOUTS = { requestTimeout: 0, connectionTimeout: 120_000, keepAliveTimeout: 72_000 };
 
 function requestIds(): () => string {
   const prefix = randomBase62(8);
@@ -51,6 +44,11 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   const nextRequestId = requestIds();
   let fastPath: FastPath | undefined;
   const hsts = hstsHeader(config.publicUrl);
+  // Behind a reverse proxy every connection comes from the proxy: the proxy limits per client.
+  const connections = new ConnectionGuard(
+    { ...config, maxConnectionsPerIp: config.trustProxy ? 0 : config.maxConnectionsPerIp },
+    nextRequestId,
+  );
   const app = Fastify({
     logger: options.logger ?? false,
     logController: new RequestLog(),
@@ -58,19 +56,15 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     genReqId: nextRequestId,
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    ...TIMEOUTS,
-    // The server Fastify would create, with a fast path in front (set up at the end).
-    serverFactory: (handler) => {
-      const server = createServer((request, response) => {
+    // The server Fastify would create, with timeouts and connection caps, and a fast path in
+    // front (set up at the end).
+    serverFactory: (handler) =>
+      connections.createServer((request, response) => {
         // Set on the socket's response, so every answer carries it: routes, errors, the fast path.
         if (hsts) response.setHeader('strict-transport-security', hsts);
         if (fastPath?.(request, response) !== true) handler(request, response);
-      });
-      server.keepAliveTimeout = TIMEOUTS.keepAliveTimeout;
-      server.requestTimeout = TIMEOUTS.requestTimeout;
-      server.setTimeout(TIMEOUTS.connectionTimeout);
-      return server;
-    },
+      }),
+    clientErrorHandler: connections.onClientError,
     forceCloseConnections: 'idle',
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

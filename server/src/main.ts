@@ -39,13 +39,18 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
   await app.listen({ port: config.port, host: config.host });
 
   let closing = false;
+  // Uploads still running at exit have lost their clients, or run out of time: their temp files go.
+  const exit = (code: number) => {
+    container.uploads.discardTempFiles();
+    process.exit(code);
+  };
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'finishing in-flight requests, then exiting');
     const force = setTimeout(() => {
       app.log.warn('in-flight requests did not finish in time; exiting anyway');
-      process.exit(1);
+      exit(1);
     }, config.shutdownTimeout);
     force.unref();
     void app
@@ -54,10 +59,10 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
       .then(() => container.close())
       .then(() => database?.close())
       .then(
-        () => process.exit(0),
+        () => exit(0),
         (error: unknown) => {
           app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
+          exit(1);
         },
       );
   };

@@ -45,6 +45,20 @@ export interface Config {
   shutdownTimeout: number;
   /** Requests allowed per window, by policy (docs/configuration.md#rate-limits); null = RATE_LIMIT=off. */
   rateLimits: RateLimits | null;
+  /** Milliseconds for a request's headers to arrive. @default 20000 */
+  headersTimeout: number;
+  /** Milliseconds for a request's body to arrive, plus a second per `bodyMinRate` bytes received. @default 30000 */
+  requestTimeout: number;
+  /** Bytes per second of body that earn one more second past `requestTimeout`; 0 = none. @default 16 KiB */
+  bodyMinRate: number;
+  /** Milliseconds a connection may be silent while a request is received or answered. @default 30000 */
+  idleTimeout: number;
+  /** Milliseconds an idle keep-alive connection stays open. @default 72000 */
+  keepAliveTimeout: number;
+  /** Connections open at once, in all. @default 4096 */
+  maxConnections: number;
+  /** Connections open at once from one address; 0 = no limit. Not applied with `trustProxy`. @default 128 */
+  maxConnectionsPerIp: number;
 }
 
 /** At most `max` requests (or failures, for the guessing policies) per `windowSeconds`. */
@@ -202,6 +216,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeout: integer('SHUTDOWN_TIMEOUT', 30_000, 0, 600_000),
     rateLimits: rateLimits(),
+    headersTimeout: integer('HEADERS_TIMEOUT', 20_000, 100, 3_600_000),
+    requestTimeout: integer('REQUEST_TIMEOUT', 30_000, 100, 3_600_000),
+    bodyMinRate: size('BODY_MIN_RATE', 16 * 1024, 0),
+    idleTimeout: integer('IDLE_TIMEOUT', 30_000, 100, 3_600_000),
+    keepAliveTimeout: integer('KEEP_ALIVE_TIMEOUT', 72_000, 100, 3_600_000),
+    maxConnections: integer('MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerIp: integer('MAX_CONNECTIONS_PER_IP', 128, 0, 1_000_000),
+
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return Object.freeze(config);

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -58,6 +59,9 @@ interface PendingPart {
 }
 
 export class UploadService {
+  /** Temp files of the uploads running now, for an exit that cannot wait for them. */
+  private readonly tempFiles = new Set<string>();
+
   constructor(
     private readonly uploads: UploadRepository,
     private readonly storage: StorageDriver,
@@ -97,19 +101,33 @@ export class UploadService {
     } finally {
       // Every part must be finished before its temp files go, even when another part failed.
       await Promise.allSettled(parts.flatMap((part) => part.result ?? []));
-      await Promise.all(parts.flatMap((part) => part.tempPaths.map((path) => rm(path, { force: true }))));
+      await Promise.all(
+        parts.flatMap((part) =>
+          part.tempPaths.map(async (path) => {
+            await rm(path, { force: true });
+            this.tempFiles.delete(path);
+          }),
+        ),
+      );
     }
+  }
+
+  /**
+   * For an exit that cannot wait for the uploads still running (a shutdown timed out, or
+   * their clients left): removes their temp files now, as their own cleanup would have.
+   */
+  discardTempFiles(): void {
+    for (const path of this.tempFiles) rmSync(path, { force: true });
+    this.tempFiles.clear();
   }
 
   /** Registers a part (and its temp paths, for cleanup) before any byte is written. */
   private begin(index: number, file: IncomingFile): PendingPart {
     const name = sanitizeFileName(file.filename);
     const tempPath = join(this.storage.tempDir, `${newRowId()}.upload`);
-    return {
-      label: `files[${index}] (${name})`,
-      name,
-      tempPaths: [tempPath, `${tempPath}.stripped`],
-    };
+    const tempPaths = [tempPath, `${tempPath}.stripped`];
+    for (const path of tempPaths) this.tempFiles.add(path);
+    return { label: `files[${index}] (${name})`, name, tempPaths };
   }
 
   private async receive(part: PendingPart, file: IncomingFile): Promise<void> {

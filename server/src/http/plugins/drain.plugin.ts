@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../domain/errors.js';
 
@@ -30,36 +30,28 @@ export const drainPlugin = fp(
       inFlight -= 1;
       if (draining && inFlight === 0) idle?.();
     };
-    const finished = (request: FastifyRequest) => {
-      if (counted.delete(request)) release();
+    /**
+     * A request runs until its response closes: sent, or its connection gone. Fastify's
+     * onResponse and onRequestAbort miss one case, a request read in full whose connection
+     * went before its answer (the client left, or a parse error in bytes after it).
+     */
+    const track = (response: ServerResponse) => {
+      inFlight += 1;
+      response.once('close', release);
     };
-    /** Requests counted in, so a response and an abort of one request count it out once. */
-    const counted = new WeakSet<FastifyRequest>();
 
-    // Callback-style hooks: they run on every request, and an async hook costs a promise each.
-    app.addHook('onRequest', (request, reply, done) => {
+    // A callback-style hook: it runs on every request, and an async hook costs a promise each.
+    app.addHook('onRequest', (_request, reply, done) => {
       if (draining) {
         reply.header('connection', 'close');
         return done(new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.'));
       }
-      inFlight += 1;
-      counted.add(request);
-      done();
-    });
-    app.addHook('onResponse', (request, _reply, done) => {
-      finished(request);
-      done();
-    });
-    app.addHook('onRequestAbort', (request, done) => {
-      finished(request);
+      track(reply.raw);
       done();
     });
 
     app.decorate('isDraining', () => draining);
-    app.decorate('trackResponse', (response: ServerResponse) => {
-      inFlight += 1;
-      response.once('close', release);
-    });
+    app.decorate('trackResponse', track);
     app.decorate('drain', () => {
       draining = true;
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
