@@ -20,6 +20,7 @@ import { uploadRoutes } from './http/routes/upload.routes.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
 import { type FastPath, fromMemory } from './http/from-memory.js';
+import { validatorPerHttpPart } from './http/validation.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -73,7 +74,9 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     frameworkErrors: (error, request, reply) => {
       sendError(error, request, reply, errorOptions);
     },
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Coercion for query strings and params only, never for JSON bodies (see validation.ts).
+    schemaController: { compilersFactory: { buildValidator: validatorPerHttpPart() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
