@@ -80,6 +80,7 @@ function problemWith(result: RawExchange, head: boolean): string | undefined {
   if (result.end === 'timeout') return `neither answered nor closed within ${ANSWER_WITHIN_MS} ms`;
   for (const [index, { status, headers, body }] of result.responses.entries()) {
     if (status >= 500) return `answered ${status}: ${body.toString().slice(0, 200)}`;
+    if (headers['x-request-id'] !== undefined && headers['x-content-type-options'] !== 'nosniff') return `${status} without nosniff`;
     const bodiless = head && index === 0;
     const ours = headers['x-request-id'] !== undefined && /json/.test(headers['content-type'] ?? '');
     if (status >= 400 && !bodiless && ours && !isErrorShape(status, body)) {
@@ -166,6 +167,31 @@ describe('a request fuzzer against the real server', () => {
       expect(server.process.exitCode).toBeNull();
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('sends X-Content-Type-Options: nosniff with every JSON answer, errors of every kind included', async () => {
+    const { token } = target;
+    const json = { 'content-type': 'application/json' };
+    const requests: [string, RequestInit, number][] = [
+      ['/healthz', {}, 200],
+      ['/api/me', { headers: { token } }, 200],
+      ['/api/keys', { method: 'POST', headers: { token, ...json }, body: '{"name":"nosniff"}' }, 201],
+      ['/api/me', {}, 401],
+      ['/api/keys', { method: 'POST', headers: { token, ...json }, body: '{"name":12}' }, 400],
+      ['/api/keys', { method: 'POST', headers: { token, ...json }, body: '{' }, 400],
+      ['/api/uploads?limit=0', { headers: { token } }, 400],
+      ['/api/nothing', {}, 404],
+      ['/api/uploads', { method: 'PUT', headers: { token } }, 405],
+      ['/api/me', { headers: { token, accept: 'text/html' } }, 406],
+      ['/%ff', {}, 400], // a framework error: no hook runs for it
+      [`/api/uploads/${'a'.repeat(300)}`, { headers: { token } }, 404],
+    ];
+    for (const [path, init, status] of requests) {
+      const response = await fetch(`${server.url}${path}`, init);
+      expect(response.status, path).toBe(status);
+      expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
   });
 
   it('answers thousands of malformed requests to every route with 4xx, never 5xx, never a hang', async () => {

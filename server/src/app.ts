@@ -60,7 +60,11 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     // The server Fastify would create, with a fast path in front (set up at the end).
     serverFactory: (handler) => {
       const server = createServer((request, response) => {
-        if (fastPath?.(request, response) !== true) handler(request, response);
+        if (fastPath?.(request, response) === true) return;
+        // Here rather than in a hook, so that it also covers framework errors (a bad URL), which
+        // skip every hook. The fast path's raw files carry it already.
+        response.setHeader('x-content-type-options', 'nosniff');
+        handler(request, response);
       });
       server.keepAliveTimeout = TIMEOUTS.keepAliveTimeout;
       server.requestTimeout = TIMEOUTS.requestTimeout;
