@@ -139,24 +139,23 @@ describe('a request fuzzer against the real server', () => {
   let routes: FuzzRoute[];
   let server: RunningServer;
   let target: FuzzTarget;
-  // Started at once with the other: its three processes take a while to come up on a loaded machine.
-  let workers: Promise<RunningServer>;
+  let workers: RunningServer;
 
   beforeAll(async () => {
-    workers = startServer({ DATA_DIR: await tempDir(), WORKERS: '2' });
-    workers.catch(() => undefined); // awaited (and reported) by its test
     routes = await registeredRoutes();
-    server = await startServer({ DATA_DIR: await tempDir() });
-    target = await targetOn(server);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([
-      server?.stop('SIGKILL'),
-      workers?.then(
-        (running) => running.stop('SIGKILL'),
-        () => undefined,
-      ),
+    // Both start together (they compete only with each other), before any fuzzing loads the machine.
+    const [single, cluster] = await Promise.allSettled([
+      startServer({ DATA_DIR: await tempDir() }),
+      startServer({ DATA_DIR: await tempDir(), WORKERS: '2' }),
     ]);
+    // Kept before any throw, so that afterAll stops whichever did start.
+    if (single.status === 'fulfilled') server = single.value;
+    if (cluster.status === 'fulfilled') workers = cluster.value;
+    for (const started of [single, cluster]) if (started.status === 'rejected') throw started.reason;
+    target = await targetOn(server);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([server?.stop('SIGKILL'), workers?.stop('SIGKILL')]);
   });
 
   it('answers URLs with broken percent-encoding with 400 and stays up', async () => {
@@ -229,7 +228,7 @@ describe('a request fuzzer against the real server', () => {
     expect(bodied.length).toBeGreaterThan(5);
     for (const route of bodied) {
       const url = `${server.url}${route.url.replace(':id', target.uploadId).replace(':secret', target.deletionSecret)}`;
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 6; i++) {
         const { index, body } = fuzzJsonBody(random);
         const what = `${route.method} ${route.url} with JSON body #${index}`;
         await send(what, url, { method: route.method, headers: { token: target.token, 'content-type': 'application/json' }, body });
@@ -247,7 +246,7 @@ describe('a request fuzzer against the real server', () => {
   }, 60_000);
 
   it('keeps both workers up under WORKERS=2: no bad request kills one', async () => {
-    const running = await workers;
+    const running = workers;
     const fuzzer = new Fuzzer(running);
     // Six broken URLs once took both workers down; a few rounds of them, then a short fuzz.
     for (let round = 0; round < 3; round++) {
