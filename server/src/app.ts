@@ -23,6 +23,7 @@ import { ConnectionGuard } from './http/connection-limits.js';
 import { type FastPath, fromMemory } from './http/from-memory.js';
 import { hstsHeader } from './http/views/page-headers.js';
 import { logsFileHits, RequestLog } from './http/request-log.js';
+import { validatorPerHttpPart } from './http/validation.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -62,7 +63,11 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
       connections.createServer((request, response) => {
         // Set on the socket's response, so every answer carries it: routes, errors, the fast path.
         if (hsts) response.setHeader('strict-transport-security', hsts);
-        if (fastPath?.(request, response) !== true) handler(request, response);
+        if (fastPath?.(request, response) === true) return;
+        // Here rather than in a hook, so that it also covers framework errors (a bad URL), which
+        // skip every hook. The fast path's raw files carry it already.
+        response.setHeader('x-content-type-options', 'nosniff');
+        handler(request, response);
       }),
     clientErrorHandler: connections.onClientError,
     forceCloseConnections: 'idle',
@@ -72,7 +77,9 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     frameworkErrors: (error, request, reply) => {
       sendError(error, request, reply, errorOptions);
     },
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Coercion for query strings and params only, never for JSON bodies (see validation.ts).
+    schemaController: { compilersFactory: { buildValidator: validatorPerHttpPart() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);

@@ -26,7 +26,7 @@ export const isUploadId = (value: string): boolean => /^[0-9A-Za-z]{10}$/.test(v
 export const newRowId = (): string => randomBase62(16);
 
 /** API keys: `di_` + 40 base62 characters (238 bits). Only the SHA-256 is stored. */
-const API_KEY_PREFIX = 'di_';
+export const API_KEY_PREFIX = 'di_';
 export const newApiKeySecret = (): string => API_KEY_PREFIX + randomBase62(40);
 export const isApiKeyFormat = (value: string): boolean => /^di_[0-9A-Za-z]{32,128}$/.test(value);
 

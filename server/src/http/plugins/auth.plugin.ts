@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../domain/errors.js';
-import { isApiKeyFormat, safeEqual } from '../../domain/ids.js';
+import { API_KEY_PREFIX, isApiKeyFormat, safeEqual } from '../../domain/ids.js';
 import type { ApiKeyService } from '../../services/api-key.service.js';
 import { type AuthService, csrfTokenFor } from '../../services/auth.service.js';
 
@@ -51,10 +51,12 @@ function presentedKey(request: FastifyRequest): string | undefined {
 async function authenticate(request: FastifyRequest, options: AuthPluginOptions): Promise<Actor> {
   const key = presentedKey(request);
   if (key !== undefined) {
-    if (!isApiKeyFormat(key)) throw new AppError('UNAUTHORIZED', `That is not an API key: keys start with di_. ${GET_A_KEY}`);
-    const actor = await options.apiKeys.authenticate(key);
-    if (!actor) throw new AppError('UNAUTHORIZED', `This API key is not valid or has been revoked. ${GET_A_KEY}`);
-    return actor;
+    // A key of the wrong shape is not looked up; only one without the prefix is told what keys look like.
+    const actor = isApiKeyFormat(key) ? await options.apiKeys.authenticate(key) : undefined;
+    if (actor) return actor;
+    if (!key.startsWith(API_KEY_PREFIX))
+      throw new AppError('UNAUTHORIZED', `That is not an API key: keys start with ${API_KEY_PREFIX}. ${GET_A_KEY}`);
+    throw new AppError('UNAUTHORIZED', `This API key is not valid or has been revoked. ${GET_A_KEY}`);
   }
   const session = sessionCookie(request);
   if (session) {

@@ -28,7 +28,10 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
     case 'FST_FIELDS_LIMIT':
       return new AppError('TOO_MANY_FILES', 'Too many parts in one multipart request.');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new AppError('MALFORMED_MULTIPART', 'Uploads must be sent as multipart/form-data with images in files[] parts.');
+      return new AppError(
+        'MALFORMED_MULTIPART',
+        'This is not a multipart body: send multipart/form-data with a files[] part for each image.',
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -132,6 +135,9 @@ function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyRe
   else if ((mapped = fromFastify(raw, options))) error = mapped;
   else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG')
     error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if (raw.code === 'ECONNRESET' && !request.raw.complete)
+    // The client went away in the middle of its body (Node's "aborted"): its error, not ours, and no one hears the answer.
+    error = new AppError('BAD_REQUEST', 'The client closed the connection before its request body was complete.');
   else if (isMultipartParseError(request, raw))
     error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
   else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
@@ -153,6 +159,10 @@ function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyRe
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(toErrorBody(request, error));
 }
 
+/** Where people guess uploads go (other hosts' APIs, the plural of the list route): tell them. */
+const MISROUTED_UPLOAD = /^(\/api)?\/uploads?\/?$/;
+const UPLOADS_GO_TO = 'Uploads go to POST /api/upload (multipart/form-data, one files[] part per image).';
+
 /**
  * One JSON shape for every error, 404s and plugin errors included. Unknown errors are
  * logged with the request id and leave as a plain 500: no stack or path reaches a client.
@@ -168,13 +178,18 @@ export const errorsPlugin = fp<ErrorsOptions>(
     app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendError(raw, request, reply, options));
 
     app.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0]!;
+      // Routes match with or without a trailing slash (ignoreTrailingSlash in app.ts).
+      const path = request.url.split('?')[0]!.replace(/(.)\/$/, '$1');
       const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+      const misroutedUpload = request.method === 'POST' && MISROUTED_UPLOAD.test(path);
       if (allowed.length > 0) {
         reply.header('allow', allowed.join(', '));
-        throw new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed.join(' or ')}.`);
+        throw new AppError(
+          'METHOD_NOT_ALLOWED',
+          misroutedUpload ? UPLOADS_GO_TO : `${request.method} is not allowed here; use ${allowed.join(' or ')}.`,
+        );
       }
-      throw new AppError('NOT_FOUND', `Nothing at ${request.method} ${path}.`);
+      throw new AppError('NOT_FOUND', misroutedUpload ? UPLOADS_GO_TO : `Nothing at ${request.method} ${path}.`);
     });
   },
   { name: 'errors' },

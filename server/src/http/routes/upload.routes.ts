@@ -12,6 +12,11 @@ export interface UploadRoutesOptions {
   publicUrl: string;
 }
 
+const SEND_MULTIPART = 'This is not a multipart body: send multipart/form-data with a files[] part for each image.';
+
+/** The media type as Fastify matches it to @fastify/multipart's parser: any case, parameters after. */
+const isMultipartFormData = (contentType: string | undefined): boolean => /^\s*multipart\/form-data\s*(;|$)/i.test(contentType ?? '');
+
 /** The parts of a multipart request, in order. */
 async function* incomingParts(request: FastifyRequest): AsyncGenerator<IncomingPart> {
   for await (const part of request.parts()) {
@@ -48,11 +53,14 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
         consumes: ['multipart/form-data'],
         response: { 201: UploadCreatedResponse },
       },
+      // Anything else is refused before its body is read, saying what to send (Fastify would
+      // parse a JSON body first, and answer other types with its 415 "send JSON").
+      preParsing: async (request, _reply, payload) => {
+        if (!isMultipartFormData(request.headers['content-type'])) throw new AppError('MALFORMED_MULTIPART', SEND_MULTIPART);
+        return payload;
+      },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        throw new AppError('MALFORMED_MULTIPART', 'Uploads must be sent as multipart/form-data with images in files[] parts.');
-      }
       const files = await uploads.upload(actorOf(request), incomingParts(request), embedHeaders(request));
       return reply.code(201).send({ files });
     },
@@ -79,7 +87,10 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
 
   app.get(
     '/api/uploads/:id',
-    { config: { auth: true }, schema: { tags: ['uploads'], summary: 'One of your uploads', params: IdParams, response: { 200: UploadResponse } } },
+    {
+      config: { auth: true },
+      schema: { tags: ['uploads'], summary: 'One of your uploads', params: IdParams, response: { 200: UploadResponse } },
+    },
     async (request) => uploads.get(actorOf(request), request.params.id),
   );
 
@@ -87,7 +98,12 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
     '/api/uploads/:id',
     {
       config: { auth: true },
-      schema: { tags: ['uploads'], summary: 'Delete an upload; its URLs then answer 410 Gone', params: IdParams, response: { 204: Type.Null() } },
+      schema: {
+        tags: ['uploads'],
+        summary: 'Delete an upload; its URLs then answer 410 Gone',
+        params: IdParams,
+        response: { 204: Type.Null() },
+      },
     },
     async (request, reply) => {
       await uploads.delete(actorOf(request), request.params.id);
