@@ -4,6 +4,7 @@ import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createContainer } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
+import { makeDataDirPrivate, PRIVATE_UMASK } from './storage/data-dir.js';
 
 /** Loads and validates the configuration; a bad value stops the process with one clear line per problem. */
 function configOrExit(): Readonly<Config> {
@@ -53,7 +54,10 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
 
 async function main(): Promise<void> {
   const config = configOrExit();
+  // Before anything is created, in every process (cluster workers too).
+  process.umask(PRIVATE_UMASK);
   if (!cluster.isPrimary) return serve(config);
+  for (const change of await makeDataDirPrivate(config.dataDir)) process.stderr.write(`warning: ${change}\n`);
   // Migrations run once, in the primary, before anything serves.
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
