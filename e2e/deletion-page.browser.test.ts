@@ -18,7 +18,7 @@ describe('the deletion page in Chromium', () => {
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer({ DATA_DIR: await tempDir() }), launchChromium()]);
     token = await register(server.url);
-  });
+  }, 120_000); // the real server and Chromium start slowly on a loaded machine
   afterAll(async () => {
     await browser?.close();
     await server?.stop('SIGKILL');
