@@ -8,6 +8,7 @@ import { createContainer } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { publicUrlWarning, startupBanner } from './startup-banner.js';
+import { makeDataDirPrivate, PRIVATE_UMASK } from './storage/data-dir.js';
 
 /**
  * Loads and validates the configuration (the environment over `.env` in the working directory);
@@ -73,10 +74,13 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
 
 async function main(): Promise<void> {
   const config = configOrExit();
+  // Before anything is created, in every process (cluster workers too).
+  process.umask(PRIVATE_UMASK);
   if (!cluster.isPrimary) {
     await serve(config);
     return;
   }
+  for (const change of await makeDataDirPrivate(config.dataDir)) process.stderr.write(`warning: ${change}\n`);
   // Migrations run once, in the primary, before anything serves.
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);

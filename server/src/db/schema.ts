@@ -77,7 +77,7 @@ export interface EmbedSettingTable {
   description: string | null;
   author: string | null;
   author_url: string | null;
-  /** 'auto' (the image's dominant colour) or '#rrggbb'. */
+  /** 'auto' (the image's accent colour) or '#rrggbb'. */
   color: string | null;
   updated_at: string;
 }

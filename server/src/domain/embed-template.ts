@@ -9,7 +9,7 @@ export interface EmbedFields {
   author: string;
   /** A URL for the author line (oEmbed author_url); '' = the server's public URL. */
   author_url: string;
-  /** 'auto' = the image's dominant colour, or '#rrggbb'. */
+  /** 'auto' = the image's accent colour (domain/accent-color.ts), or '#rrggbb'. */
   color: string;
 }
 

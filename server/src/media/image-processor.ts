@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../domain/errors.js';
 import { detectImageType } from './detect-type.js';
-import { dominantColor } from './dominant-color.js';
+import { accentColor } from './accent-color.js';
 import { corruptImage, withCorruptErrors } from './media-errors.js';
 import { stripMetadata, type StoredFile } from './metadata-stripper.js';
 import { Semaphore } from './semaphore.js';
@@ -30,7 +30,7 @@ export interface ProcessedImage {
   /** As displayed: EXIF orientations 5-8 swap width and height. */
   width: number;
   height: number;
-  /** '#rrggbb', lowercase. */
+  /** The accent colour (accent-color.ts), '#rrggbb', lowercase; stored as `dominant_color`. */
   dominantColor: string;
   /** The file to store: the input itself when nothing had to be stripped, else the scratch file. */
   path: string;
@@ -178,7 +178,7 @@ async function readHeader(path: string, format: FormatInfo): Promise<Header> {
 /**
  * The one full decode. Shrinking to a small sample is the cheapest way to make the decoder
  * read all compressed data (JPEG shrink-on-load still entropy-decodes every block), and the
- * sample gives the dominant colour. sharp reads from the path: the file is never buffered.
+ * sample gives the accent colour. sharp reads from the path: the file is never buffered.
  */
 async function decodeColour(path: string, pages: number, limitInputPixels: number): Promise<string> {
   // Every frame is decoded, but the sample shrinks with the frame count to bound memory.
@@ -192,7 +192,7 @@ async function decodeColour(path: string, pages: number, limitInputPixels: numbe
   );
   // The colour of the first frame: the one an embed shows before playing.
   const frameBytes = info.width * (info.pageHeight ?? info.height) * info.channels;
-  return dominantColor(data.subarray(0, frameBytes), info.channels);
+  return accentColor(data.subarray(0, frameBytes), info.channels);
 }
 
 /** A scratch copy of an upload that turned out to be corrupt is not left behind. */

@@ -11,6 +11,7 @@ import {
   renderTemplate,
   type TemplateContext,
 } from '../domain/embed-template.js';
+import { FALLBACK_ACCENT, parseHex, standsOut } from '../domain/accent-color.js';
 import { AppError } from '../domain/errors.js';
 import { stripUnsafeChars } from '../domain/text.js';
 import { isUploadId } from '../domain/ids.js';
@@ -61,6 +62,8 @@ export interface SharePage {
 interface Rendered {
   fields: EmbedFields;
   text: { title: string; description: string; siteName: string; author: string };
+  /** `theme-color`, '#rrggbb' lowercase. */
+  color: string;
 }
 
 export interface EmbedSettingsView {
@@ -146,10 +149,9 @@ export class EmbedService {
     };
   }
 
-  private build(row: UploadRow, { fields, text }: Rendered): SharePage {
+  private build(row: UploadRow, { fields, text, color }: Rendered): SharePage {
     const upload = this.links.view(row);
     const { title, description, siteName } = text;
-    const color = (fields.color === 'auto' ? row.dominant_color : fields.color).toLowerCase();
 
     const image: EmbedTag[] = [
       { attribute: 'property', key: 'og:image', content: upload.raw_url },
@@ -181,7 +183,7 @@ export class EmbedService {
 
   /** The upload's fields (all layers) and their text, rendered and clamped, once per request. */
   private async render(row: UploadRow, username: string): Promise<Rendered> {
-    const { effective } = await this.layers(row.user_id);
+    const { defaults, effective } = await this.layers(row.user_id);
     const fields = { ...effective, ...parseOverrides(row.embed_overrides) };
     const context = contextOf(row, username);
     const line = (template: string) => oneLine(renderTemplate(template, context));
@@ -193,6 +195,7 @@ export class EmbedService {
         siteName: clampChars(line(fields.site_name), EMBED_LIMITS.site_name.chars),
         author: clampChars(line(fields.author), EMBED_LIMITS.author.chars),
       },
+      color: (fields.color === 'auto' ? autoColor(row.dominant_color, [effective.color, defaults.color]) : fields.color).toLowerCase(),
     };
   }
 
@@ -226,6 +229,17 @@ function shareLinkId(url: string, publicUrl: string): string {
   const link = new URL(url);
   const base = new URL(`${publicUrl}/`);
   return link.origin === base.origin && link.pathname.startsWith(base.pathname) ? link.pathname.slice(base.pathname.length) : '';
+}
+
+/**
+ * `auto`: the image's accent colour (recorded at upload) when it stands out on both of
+ * Discord's embed backgrounds; else the nearest fixed colour configured under the upload
+ * (the uploader's, then the server's), else Discord's blurple. The check here also covers
+ * uploads recorded before accent colours, whose colour may be a screenshot's background.
+ */
+function autoColor(recorded: string, configured: string[]): string {
+  if (standsOut(parseHex(recorded))) return recorded;
+  return configured.find((color) => color !== 'auto') ?? FALLBACK_ACCENT;
 }
 
 function requireAdmin(actor: Actor): void {

@@ -92,10 +92,10 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
  * to the JSON error handler.
  */
 function htmlPages(publicUrl: string) {
-  const headers = { share: pageHeaders('share', publicUrl), deletion: pageHeaders('deletion', publicUrl) } satisfies Record<
-    PageKind,
-    unknown
-  >;
+  const headers: Record<PageKind, Record<string, string>> = {
+    share: pageHeaders('share', publicUrl),
+    deletion: pageHeaders('deletion', publicUrl),
+  };
   return async (reply: FastifyReply, kind: PageKind, render: () => Promise<string>): Promise<string> => {
     reply.headers(headers[kind]);
     try {
