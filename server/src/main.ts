@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
-import { createContainer } from './container.js';
+import { createContainer, createStorage } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 
 /** Loads and validates the configuration; a bad value stops the process with one clear line per problem. */
@@ -23,6 +23,7 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
   });
   await app.listen({ port: config.port, host: config.host });
+  container.sweeper.start(app.log);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   // Migrations run once, in the primary, before anything serves.
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
+  // Nothing is in flight before the first process serves: tmp/ holds only what a crash cut off.
+  await (await createStorage(config)).sweepTemp();
   if (config.workers <= 1) return serve(config, database);
   await database.close();
 
