@@ -212,7 +212,11 @@ async function databaseEnv(dialect: Dialect): Promise<Record<string, string>> {
 async function compiledServer(): Promise<string[]> {
   const outDir = join(ROOT, 'node_modules', '.cache', `crash-e2e-${randomBytes(6).toString('hex')}`);
   atFileEnd(() => rm(outDir, { recursive: true, force: true }));
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'server/tsconfig.build.json', '--outDir', outDir], { cwd: ROOT });
+  await run(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'server/tsconfig.build.json', '--outDir', outDir],
+    { cwd: ROOT },
+  );
   return ['node', join(outDir, 'main.js')];
 }
 
@@ -254,7 +258,10 @@ describe.each(DIALECTS)('SIGKILL at random points during uploads (%s)', (dialect
       await server.stop('SIGKILL');
     }
     const seconds = Math.round((Date.now() - started) / 1000);
-    console.log(`${dialect}: ${kills} kills, ${ledger.uploads} uploads acknowledged, ${ledger.deleted.size} deleted, in ${seconds} s`, problems);
+    console.log(
+      `${dialect}: ${kills} kills, ${ledger.uploads} uploads acknowledged, ${ledger.deleted.size} deleted, in ${seconds} s`,
+      problems,
+    );
     expect(problems).toEqual(noProblems());
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
   });

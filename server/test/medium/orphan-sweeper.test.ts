@@ -44,9 +44,25 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
 
   async function referenced(sha256: string): Promise<string> {
     const userId = newRowId();
-    await users.create({ id: userId, username: `s_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }, true);
+    await users.create(
+      { id: userId, username: `s_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() },
+      true,
+    );
     const id = newUploadId();
-    const row = { id, user_id: userId, name: 'a.png', mime: 'image/png', ext: 'png', size: 500, width: 1, height: 1, sha256, dominant_color: '#000000', created_at: new Date().toISOString(), embed_overrides: null };
+    const row = {
+      id,
+      user_id: userId,
+      name: 'a.png',
+      mime: 'image/png',
+      ext: 'png',
+      size: 500,
+      width: 1,
+      height: 1,
+      sha256,
+      dominant_color: '#000000',
+      created_at: new Date().toISOString(),
+      embed_overrides: null,
+    };
     await uploads.insertWithinQuota(userId, [row], async () => {});
     return id;
   }
@@ -70,7 +86,14 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
     await storage.putBuffer(thumbnailKey(orphan), Buffer.from('thumb'));
     const lostOriginal = createHash('sha256').update('gone').digest('hex');
     await storage.putBuffer(thumbnailKey(lostOriginal), Buffer.from('thumb'));
-    for (const key of [blobKey(live), blobKey(orphan), blobKey(deletedLive), thumbnailKey(live), thumbnailKey(orphan), thumbnailKey(lostOriginal)]) {
+    for (const key of [
+      blobKey(live),
+      blobKey(orphan),
+      blobKey(deletedLive),
+      thumbnailKey(live),
+      thumbnailKey(orphan),
+      thumbnailKey(lostOriginal),
+    ]) {
       await age(storage, key, GRACE_MS + 60_000);
     }
     const staleTemp = join(storage.tempDir, 'cut-off.upload');
@@ -101,8 +124,24 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
     expect(await storage.stat(blobKey(sha256))).toBeUndefined();
 
     const userId = newRowId();
-    await users.create({ id: userId, username: `r_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }, true);
-    const row = { id: newUploadId(), user_id: userId, name: 'a.png', mime: 'image/png', ext: 'png', size: 500, width: 1, height: 1, sha256, dominant_color: '#000000', created_at: new Date().toISOString(), embed_overrides: null };
+    await users.create(
+      { id: userId, username: `r_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() },
+      true,
+    );
+    const row = {
+      id: newUploadId(),
+      user_id: userId,
+      name: 'a.png',
+      mime: 'image/png',
+      ext: 'png',
+      size: 500,
+      width: 1,
+      height: 1,
+      sha256,
+      dominant_color: '#000000',
+      created_at: new Date().toISOString(),
+      embed_overrides: null,
+    };
     await uploads.insertWithinQuota(userId, [row], (sha) => blobs.ensure(sha, path));
     expect(await storage.stat(blobKey(sha256))).toEqual({ size: 500 });
     // And a collection now finds the reference and keeps them.
