@@ -188,21 +188,24 @@ async function client(url: string, token: string, ledger: Ledger, dead: () => bo
   }
 }
 
-/** A server on the dialect's database, one for the whole run (the kills restart it on the same data). */
+/**
+ * A database of its own on the local PostgreSQL server: a schema of its own would not do, as
+ * the server keeps its migration bookkeeping in `public`, which other test runs share.
+ */
 async function databaseEnv(dialect: Dialect): Promise<Record<string, string>> {
   if (dialect === 'sqlite') return {};
-  const schema = `crash_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  atFileEnd(async () => {
-    const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await cleanup.connect();
-    await cleanup.query(`drop schema ${schema} cascade`);
-    await cleanup.end();
-  });
-  return { DATABASE_URL: `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` };
+  const name = `crash_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query(statement);
+    await client.end();
+  };
+  await admin(`create database ${name}`);
+  atFileEnd(() => admin(`drop database ${name} with (force)`));
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { DATABASE_URL: url.href };
 }
 
 /**
