@@ -14,6 +14,7 @@ import { EmbedSettingRepository } from './repositories/embed-setting.repository.
 import { ApiKeyService } from './services/api-key.service.js';
 import { type DeletionBus, LocalDeletionBus } from './services/deletion-bus.js';
 import { EmbedService } from './services/embed.service.js';
+import { OrphanSweeper } from './services/orphan-sweeper.js';
 import { AuthService } from './services/auth.service.js';
 import { FileService } from './services/file.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
@@ -36,6 +37,8 @@ export interface Container {
   files: FileService;
   thumbnails: ThumbnailService;
   embeds: EmbedService;
+  /** Removes what crashes leave in storage; main.ts starts it, close() stops it. */
+  sweeper: OrphanSweeper;
   /** Throws when the database or storage cannot be reached. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +91,8 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     deleted: (id) => deletions.publish(id),
   });
 
+  const sweeper = new OrphanSweeper(uploadRepository, storage);
+
   return {
     config,
     database,
@@ -99,6 +104,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     files,
     thumbnails,
     embeds: new EmbedService(new EmbedSettingRepository(db), uploadRepository, userRepository, links, config.publicUrl),
+    sweeper,
     async ready() {
       await sql`select 1`.execute(db);
       await storage.check();
@@ -106,13 +112,14 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     async close() {
       // Thumbnails being stored in the background finish first, leaving nothing in tmp/.
       await thumbnails.idle();
+      await sweeper.stop();
       if (!options.database) await database.close();
     },
   };
 }
 
 /** The storage driver named by STORAGE; services see only the StorageDriver interface. */
-async function createStorage(config: Readonly<Config>): Promise<StorageDriver> {
+export async function createStorage(config: Readonly<Config>): Promise<StorageDriver> {
   switch (config.storage) {
     case 'local':
       return LocalStorage.create(config.dataDir);

@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { withEnvFile } from './config/env-file.js';
-import { createContainer } from './container.js';
+import { createContainer, createStorage } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { publicUrlWarning, startupBanner } from './startup-banner.js';
@@ -38,6 +38,7 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
   });
   await app.listen({ port: config.port, host: config.host });
+  container.sweeper.start(app.log);
 
   let closing = false;
   // Uploads still running at exit have lost their clients, or run out of time: their temp files go.
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(database);
   const hasAdmin = await new UserRepository(database.db).hasAdmin();
+  // Nothing is in flight before the first process serves: tmp/ holds only what a crash cut off.
+  await (await createStorage(config)).sweepTemp();
   if (config.workers <= 1) return announce(config, await serve(config, database), hasAdmin);
   await database.close();
   cluster.once('listening', (_worker, address) => announce(config, address.port, hasAdmin));

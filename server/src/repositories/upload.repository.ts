@@ -1,10 +1,10 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NewUpload, UploadRow } from './types.js';
 import { usageOf } from './user.repository.js';
 
-/** Called inside the transaction that drops a blob's last reference, so no upload can re-reference it halfway. */
-export type RemoveObject = (sha256: string) => Promise<void>;
+/** Called inside a transaction that holds a blob's row, so no other upload or removal of its bytes can run meanwhile. */
+export type WithBlob = (sha256: string) => Promise<void>;
 
 export class UploadRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -12,9 +12,14 @@ export class UploadRepository {
   /**
    * Inserts the uploads of one request (all of one user) and counts their blob references, all
    * or nothing, unless they would take the user over their quota: then nothing is written and
-   * the figures for the refusal come back.
+   * the figures for the refusal come back. `ensureObject` runs for each distinct blob once its
+   * row is held, before the commit: it must see that the bytes are in place.
    */
-  async insertWithinQuota(userId: string, uploads: NewUpload[]): Promise<{ stored: true } | { stored: false; used: number; quota: number }> {
+  async insertWithinQuota(
+    userId: string,
+    uploads: NewUpload[],
+    ensureObject: WithBlob,
+  ): Promise<{ stored: true } | { stored: false; used: number; quota: number }> {
     // Blob rows are locked in sha256 order, so two requests carrying the same images in
     // different orders cannot deadlock on PostgreSQL.
     const bySha = [...uploads].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
@@ -36,6 +41,7 @@ export class UploadRepository {
           .onConflict((oc) => oc.column('sha256').doUpdateSet({ ref_count: sql`blob.ref_count + 1` }))
           .execute();
       }
+      for (const sha256 of new Set(bySha.map((upload) => upload.sha256))) await ensureObject(sha256);
       // In request order: seq then lists the request's files newest first, last part on top.
       for (const upload of uploads) await trx.insertInto('upload').values(upload).execute();
       return { stored: true };
@@ -61,9 +67,12 @@ export class UploadRepository {
 
   /**
    * Turns a live upload into a tombstone (its URLs then answer 410) and drops its blob
-   * reference. Returns false when the upload was not live.
+   * reference. Returns undefined when the upload was not live; else its sha256, and whether
+   * that was the blob's last reference: its bytes are then to be removed with collectBlob(),
+   * after this commit (never before it, or a crash in between would leave a live upload
+   * without bytes).
    */
-  async markDeleted(id: string, at: string, removeObject: RemoveObject): Promise<boolean> {
+  async markDeleted(id: string, at: string): Promise<{ sha256: string; unreferenced: boolean } | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('upload')
@@ -72,32 +81,44 @@ export class UploadRepository {
         .where('deleted_at', 'is', null)
         .returning('sha256')
         .executeTakeFirst();
-      if (!row) return false;
-      await this.release(trx, row.sha256, removeObject);
+      if (!row) return undefined;
+      const blob = await trx
+        .updateTable('blob')
+        .set({ ref_count: sql`ref_count - 1` })
+        .where('sha256', '=', row.sha256)
+        .returning('ref_count')
+        .executeTakeFirst();
+      const unreferenced = !blob || Number(blob.ref_count) <= 0;
+      if (unreferenced) await trx.deleteFrom('blob').where('sha256', '=', row.sha256).execute();
+      return { sha256: row.sha256, unreferenced };
+    });
+  }
+
+  /**
+   * Runs `removeObject` unless a live upload references the blob, holding its row meanwhile (a
+   * placeholder row when there is none, gone again at the commit): an upload of the same
+   * bytes waits, then finds them gone and places them again (insertWithinQuota's
+   * `ensureObject`). Returns whether it ran.
+   */
+  async collectBlob(sha256: string, removeObject: WithBlob): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const blob = await trx
+        .insertInto('blob')
+        .values({ sha256, size: 0, ref_count: 0 })
+        .onConflict((oc) => oc.column('sha256').doUpdateSet({ ref_count: sql`blob.ref_count` }))
+        .returning('ref_count')
+        .executeTakeFirstOrThrow();
+      if (Number(blob.ref_count) > 0) return false;
+      await removeObject(sha256);
+      await trx.deleteFrom('blob').where('sha256', '=', sha256).execute();
       return true;
     });
   }
 
-  /** Undoes insertMany for uploads whose bytes could not be placed: no tombstone is left. */
-  async removeMany(ids: string[], removeObject: RemoveObject): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      for (const id of ids) {
-        const row = await trx.deleteFrom('upload').where('id', '=', id).returning('sha256').executeTakeFirst();
-        if (row) await this.release(trx, row.sha256, removeObject);
-      }
-    });
-  }
-
-  private async release(trx: Transaction<Database>, sha256: string, removeObject: RemoveObject): Promise<void> {
-    const blob = await trx
-      .updateTable('blob')
-      .set({ ref_count: sql`ref_count - 1` })
-      .where('sha256', '=', sha256)
-      .returning('ref_count')
-      .executeTakeFirst();
-    if (blob && Number(blob.ref_count) <= 0) {
-      await trx.deleteFrom('blob').where('sha256', '=', sha256).execute();
-      await removeObject(sha256);
-    }
+  /** Which of these blobs live uploads reference (for the orphan sweeper, a batch at a time). */
+  async referencedBlobs(sha256s: string[]): Promise<Set<string>> {
+    if (sha256s.length === 0) return new Set();
+    const rows = await this.db.selectFrom('blob').select('sha256').where('sha256', 'in', sha256s).where('ref_count', '>', 0).execute();
+    return new Set(rows.map((row) => row.sha256));
   }
 }

@@ -226,7 +226,7 @@ export class ThumbnailService {
     try {
       await this.storage.putBuffer(key, data, { durable: false });
       // The last upload of these bytes may have been deleted while this rendered. Deletion
-      // removes the original, then the thumbnail (UploadService.removeObjects); checking the
+      // removes the original, then the thumbnail (BlobStore.collect); checking the
       // original after placing the thumbnail means one of the two always removes it.
       if ((await this.storage.stat(blobKey(source.sha256))) === undefined) {
         await this.storage.delete(key);

@@ -60,3 +60,12 @@ export const blobKey = (sha256: string): string => `${sha256.slice(0, 2)}/${sha2
 
 /** Keyed by the original's bytes: same bytes, same thumbnail, made and stored once. */
 export const thumbnailKey = (sha256: string): string => `thumbs/${sha256.slice(0, 2)}/${sha256}.webp`;
+
+/** What an object key made by blobKey() or thumbnailKey() was made from; undefined for any other key. */
+export function parseObjectKey(key: string): { kind: 'blob' | 'thumbnail'; sha256: string } | undefined {
+  const sha256 = /([0-9a-f]{64})(?:\.webp)?$/.exec(key)?.[1];
+  if (sha256 === undefined) return undefined;
+  if (key === blobKey(sha256)) return { kind: 'blob', sha256 };
+  if (key === thumbnailKey(sha256)) return { kind: 'thumbnail', sha256 };
+  return undefined;
+}

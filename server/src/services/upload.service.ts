@@ -14,7 +14,8 @@ import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { ownedUpload } from './owned-upload.js';
-import { blobKey, thumbnailKey, type UploadLinks, type UploadView } from './upload-links.js';
+import { BlobStore } from './blob-store.js';
+import type { UploadLinks, UploadView } from './upload-links.js';
 
 /** One part of an upload request, as the route hands it over. */
 export type IncomingPart = IncomingFile | IncomingField;
@@ -61,6 +62,8 @@ interface PendingPart {
 export class UploadService {
   /** Temp files of the uploads running now, for an exit that cannot wait for them. */
   private readonly tempFiles = new Set<string>();
+  private readonly blobs: BlobStore;
+
 
   constructor(
     private readonly uploads: UploadRepository,
@@ -69,12 +72,14 @@ export class UploadService {
     private readonly links: UploadLinks,
     private readonly limits: UploadLimits,
     private readonly events: UploadEvents = { stored: () => {}, deleted: () => {} },
-  ) {}
+  ) {
+    this.blobs = new BlobStore(uploads, storage);
+  }
 
   /**
    * Stores every part of one request, all or nothing. Each part streams to a temp file
-   * (hashed on the way), is checked and stripped while the next part arrives, then one
-   * transaction records them all and the bytes are placed in storage.
+   * (hashed on the way), is checked and stripped while the next part arrives, then the bytes
+   * are placed in storage and one transaction records them all (BlobStore says why in this order).
    */
   async upload(actor: Actor, incoming: AsyncIterable<IncomingPart>, headerOverrides: Record<string, string> = {}): Promise<UploadView[]> {
     const parts: PendingPart[] = [];
@@ -172,7 +177,9 @@ export class UploadService {
       created_at: new Date(now).toISOString(),
       embed_overrides: embedOverrides,
     }));
-    const result = await this.uploads.insertWithinQuota(actor.userId, rows);
+    // One path per distinct content: a request may carry the same image twice.
+    const pathBySha = new Map(images.map((image) => [image.sha256, image.path]));
+    const result = await this.placeAndInsert(actor.userId, rows, pathBySha);
     if (!result.stored) {
       const incoming = rows.reduce((sum, row) => sum + row.size, 0);
       throw new AppError(
@@ -180,25 +187,25 @@ export class UploadService {
         `This upload (${formatBytes(incoming)}) would take you over your quota: ${formatBytes(result.used)} of ${formatBytes(result.quota)} used. Delete some uploads or ask the admin for more space.`,
       );
     }
-    // Placed after the commit: a blob whose last reference is being deleted is removed inside
-    // that transaction, so placing afterwards can never lose bytes a committed row points to.
-    try {
-      const placed = new Set<string>();
-      for (const image of images) {
-        if (placed.has(image.sha256)) continue;
-        placed.add(image.sha256);
-        await this.storage.putFile(blobKey(image.sha256), image.path);
-      }
-    } catch (error) {
-      await this.uploads.removeMany(
-        rows.map((row) => row.id),
-        (sha256) => this.removeObjects(sha256),
-      );
-      throw error; // ENOSPC and EDQUOT become 507 in the error handler
-    }
     const stored = rows.map((row): UploadRow => ({ ...row, deleted_at: null, seq: 0 }));
     this.events.stored(stored);
     return stored.map((row) => this.links.view(row));
+  }
+
+  /**
+   * Places the bytes, then commits the rows that reference them. When that fails or the quota
+   * refuses, the bytes no other upload references are removed again.
+   */
+  private async placeAndInsert(userId: string, rows: NewUpload[], pathBySha: Map<string, string>): ReturnType<UploadRepository['insertWithinQuota']> {
+    try {
+      for (const [sha256, path] of pathBySha) await this.blobs.place(sha256, path);
+      const result = await this.uploads.insertWithinQuota(userId, rows, (sha256) => this.blobs.ensure(sha256, pathBySha.get(sha256)!));
+      if (!result.stored) await this.collectQuietly(pathBySha.keys());
+      return result;
+    } catch (error) {
+      await this.collectQuietly(pathBySha.keys());
+      throw error; // ENOSPC and EDQUOT become 507 in the error handler
+    }
   }
 
   async list(actor: Actor, limit: number, before?: string): Promise<{ uploads: UploadView[]; next?: string }> {
@@ -239,23 +246,19 @@ export class UploadService {
   }
 
   private async remove(id: string): Promise<void> {
-    const deleted = await this.uploads.markDeleted(id, new Date().toISOString(), (sha256) => this.removeObjects(sha256));
+    const deleted = await this.uploads.markDeleted(id, new Date().toISOString());
     if (!deleted) throw new AppError('UPLOAD_GONE', `Upload ${id} has already been deleted.`);
     this.events.deleted(id);
+    if (deleted.unreferenced) await this.collectQuietly([deleted.sha256]);
   }
 
   /**
-   * A blob's last reference is gone: remove it, then its thumbnail (ThumbnailService relies on
-   * this order to remove a thumbnail it places while the original is being deleted).
+   * Removes bytes no committed upload references. Best effort: the request's outcome is
+   * already decided, and bytes left behind are only an orphan, which the sweeper removes.
    */
-  private async removeObjects(sha256: string): Promise<void> {
-    await this.storage.delete(blobKey(sha256));
-    // Best effort: this runs inside the deleting transaction, and once the original is gone a
-    // failure here must not roll back and leave a live upload without bytes. A thumbnail left
-    // behind is harmless (nothing links to it; the next upload of these bytes reuses it).
-    await this.storage.delete(thumbnailKey(sha256)).catch(() => undefined);
+  private async collectQuietly(sha256s: Iterable<string>): Promise<void> {
+    for (const sha256 of sha256s) await this.blobs.collect(sha256).catch(() => undefined);
   }
-
 }
 
 /** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */

@@ -1,21 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, opendir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, LocalFile, PutOptions, StorageDriver, StoredObject } from './storage-driver.js';
+import type { ByteRange, ListedObject, LocalFile, PutOptions, StorageDriver, StoredObject } from './storage-driver.js';
 
 /** 64 KiB reads: a quarter of the syscalls of the 16 KiB default when streaming images. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
-/** A temp file untouched this long belongs to no running upload (they write continuously). */
-export const STALE_TEMP_MS = 60 * 60 * 1000;
-
 /**
  * Objects live as plain files under `<root>/files/<key>`; uploads in progress under
- * `<root>/tmp`. Both sit under one root so that placing a finished upload is a rename.
+ * `<root>/tmp`. Both sit under one root so that placing a finished upload is a link and a
+ * rename, with no bytes copied.
  *
- * Several processes may share a root (cluster workers, nodes on one volume), so `create()`
- * removes only temp files old enough that no upload can still be writing them.
+ * Several processes may share a root (cluster workers), so only the process that starts them
+ * all clears tmp/ (sweepTemp() in main.ts, before serving).
  */
 export class LocalStorage implements StorageDriver {
   readonly tempDir: string;
@@ -28,28 +26,20 @@ export class LocalStorage implements StorageDriver {
     this.tempDir = join(root, 'tmp');
   }
 
-  /** Makes `files/` and `tmp/`, and removes what a crash left in `tmp/` over an hour ago. */
+  /** Makes `files/` and `tmp/`. */
   static async create(rootDir: string): Promise<LocalStorage> {
     const storage = new LocalStorage(rootDir);
     await mkdir(storage.filesDir, { recursive: true });
     await mkdir(storage.tempDir, { recursive: true });
-    const staleBefore = Date.now() - STALE_TEMP_MS;
-    const leftovers = await readdir(storage.tempDir);
-    await Promise.all(
-      leftovers.map(async (name) => {
-        const path = join(storage.tempDir, name);
-        const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
-        if (mtimeMs < staleBefore) await rm(path, { recursive: true, force: true });
-      }),
-    );
     return storage;
   }
 
   /**
-   * Moves `sourcePath` into place. The order makes it crash-safe: the data reaches the disk
+   * Links `sourcePath` into place. The order makes it crash-safe: the data reaches the disk
    * before the rename can, and the rename itself is made durable by syncing the directory.
-   * On failure the source is left where it was, for the caller to remove. Not durable: only
-   * the rename, which still never shows a partial object to a running reader.
+   * A hard link renamed over the target, rather than the source itself, leaves the source to
+   * the caller at the cost of one more directory entry. Not durable: only the rename, which
+   * still never shows a partial object to a running reader.
    */
   async putFile(key: string, sourcePath: string, { durable = true }: PutOptions = {}): Promise<void> {
     const target = this.pathOf(key);
@@ -58,12 +48,15 @@ export class LocalStorage implements StorageDriver {
     // mkdir returns the first directory it had to create; each new directory's entry in
     // its own parent must be synced too, or a crash could lose the whole new subtree.
     const firstCreated = await mkdir(dir, { recursive: true });
+    // In tmp/: if the process dies before the rename, the start-up sweep removes it.
+    const staged = join(this.tempDir, `${randomBytes(9).toString('base64url')}.link`);
     try {
-      await rename(sourcePath, target);
+      await link(sourcePath, staged);
+      await rename(staged, target);
     } catch (error) {
+      await rm(staged, { force: true });
       if (errorCode(error) !== 'EXDEV') throw error;
       await copyIntoPlace(sourcePath, target);
-      await unlink(sourcePath);
     }
     if (durable) for (const synced of dirsToSync(dir, firstCreated)) await fsync(synced);
   }
@@ -75,9 +68,8 @@ export class LocalStorage implements StorageDriver {
       this.pathOf(key);
       await writeFile(temp, data);
       await this.putFile(key, temp, options);
-    } catch (error) {
+    } finally {
       await rm(temp, { force: true });
-      throw error;
     }
   }
 
@@ -125,6 +117,24 @@ export class LocalStorage implements StorageDriver {
     }
   }
 
+  async *list(): AsyncIterable<ListedObject> {
+    yield* listFiles(this.filesDir, '');
+  }
+
+  async sweepTemp(before = Infinity): Promise<number> {
+    let removed = 0;
+    await Promise.all(
+      (await readdir(this.tempDir)).map(async (name) => {
+        const path = join(this.tempDir, name);
+        const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+        if (before !== Infinity && mtimeMs >= before) return;
+        await rm(path, { recursive: true, force: true });
+        removed += 1;
+      }),
+    );
+    return removed;
+  }
+
   async check(): Promise<void> {
     const probe = join(this.tempDir, `.check-${randomBytes(6).toString('hex')}`);
     await writeFile(probe, 'ok');
@@ -138,6 +148,26 @@ export class LocalStorage implements StorageDriver {
       throw new Error(`Invalid storage key: ${JSON.stringify(key)}`);
     }
     return join(this.filesDir, key);
+  }
+}
+
+/** Every file under `dir`, keyed by its path below the files directory; what vanishes meanwhile is skipped. */
+async function* listFiles(dir: string, prefix: string): AsyncIterable<ListedObject> {
+  const entries = await opendir(dir).catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (!entries) return;
+  for await (const entry of entries) {
+    const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) yield* listFiles(join(dir, entry.name), key);
+    else if (entry.isFile()) {
+      const info = await stat(join(dir, entry.name)).catch((error: unknown) => {
+        if (isMissing(error)) return undefined;
+        throw error;
+      });
+      if (info) yield { key, size: info.size, modifiedAt: info.mtimeMs };
+    }
   }
 }
 

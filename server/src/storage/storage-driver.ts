@@ -18,6 +18,13 @@ export interface PutOptions {
   durable?: boolean;
 }
 
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When the object was last written, in ms since the epoch. */
+  modifiedAt: number;
+}
+
 /** An object as a file on local disk, for tools that read from a path (sharp). */
 export interface LocalFile {
   /** Read it; never modify, move or delete it. */
@@ -35,8 +42,10 @@ export interface StorageDriver {
   /**
    * Stores the file at `sourcePath` (a finished temp file on local disk) under `key`,
    * atomically: a reader sees the whole object or nothing. Overwriting an existing key is
-   * allowed (content-addressed keys always hold the same bytes).
-   * The source is moved, not copied: once this resolves, `sourcePath` no longer exists.
+   * allowed (content-addressed keys always hold the same bytes). Durable (the default): once
+   * this resolves, the object survives a crash or power loss.
+   * The source is left where it is, for the caller to remove: an upload keeps it until its
+   * rows are committed, in case it must place the bytes again (upload.service.ts).
    */
   putFile(key: string, sourcePath: string, options?: PutOptions): Promise<void>;
   /**
@@ -59,6 +68,17 @@ export interface StorageDriver {
   stat(key: string): Promise<StoredObject | undefined>;
   /** Removes an object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Every stored object, in no particular order, for the orphan sweeper (orphan-sweeper.ts).
+   * An object placed or removed while this runs may or may not be listed.
+   */
+  list(): AsyncIterable<ListedObject>;
+  /**
+   * Removes the files in `tempDir` last modified before `before` (ms since the epoch), or all
+   * of them when it is not given: only when no upload can be in flight, at start before
+   * serving. Returns how many it removed.
+   */
+  sweepTemp(before?: number): Promise<number>;
   /** Readiness: can the storage be reached and written? Throws when not. */
   check(): Promise<void>;
   /**

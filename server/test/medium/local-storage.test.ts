@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:f
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LocalStorage, STALE_TEMP_MS } from '../../src/storage/local-storage.js';
+import { LocalStorage } from '../../src/storage/local-storage.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const root = await tempDir('di-local-storage-');
@@ -26,8 +26,11 @@ async function tempFile(store: LocalStorage, bytes: Buffer): Promise<string> {
   return path;
 }
 
+/** Places bytes and removes the source, as the upload service does. */
 async function put(store: LocalStorage, bytes: Buffer, key = keyFor(bytes)): Promise<string> {
-  await store.putFile(key, await tempFile(store, bytes));
+  const source = await tempFile(store, bytes);
+  await store.putFile(key, source);
+  await rm(source);
   return key;
 }
 
@@ -130,16 +133,18 @@ describe('LocalStorage', () => {
     const source = await tempFile(store, bytes);
     const key = `thumbs/${randomBytes(8).toString('hex')}.webp`;
     await store.putFile(key, source, { durable: false });
-    expect(existsSync(source)).toBe(false);
     expect((await readAll(await store.get(key))).equals(bytes)).toBe(true);
   });
 
-  it('moves the source: it is gone after put, and tmp/ is left empty', async () => {
+  it('leaves the source to the caller, and nothing else in tmp/', async () => {
     const store = await freshStorage();
     const source = await tempFile(store, bytes);
     await store.putFile(keyFor(bytes), source);
-    expect(existsSync(source)).toBe(false);
-    expect(await readdir(store.tempDir)).toEqual([]);
+    expect(await readFile(source)).toEqual(bytes);
+    expect(await readdir(store.tempDir)).toEqual([source.split('/').at(-1)]);
+    // The object is a file of its own: removing the source does not take it away.
+    await rm(source);
+    expect((await readAll(await store.get(keyFor(bytes)))).equals(bytes)).toBe(true);
   });
 
   it('stores a buffer through a temp file, leaving nothing in tmp/, even when placing fails', async () => {
@@ -183,21 +188,36 @@ describe('LocalStorage', () => {
     },
   );
 
-  it('create() clears what a crash left in tmp/ long ago, keeping fresh uploads and stored objects', async () => {
+  it('sweepTemp() removes what tmp/ holds, all of it or only what is older than given', async () => {
     const dir = join(root, `crashed-${randomBytes(6).toString('hex')}`);
-    const before = await LocalStorage.create(dir);
-    const key = await put(before, bytes);
-    await writeFile(join(before.tempDir, 'half-written-upload'), randomBytes(100));
-    await mkdir(join(before.tempDir, 'nested', 'deeper'), { recursive: true });
-    await writeFile(join(before.tempDir, 'nested', 'deeper', 'part'), 'x');
-    const longAgo = new Date(Date.now() - STALE_TEMP_MS - 60_000);
-    await utimes(join(before.tempDir, 'half-written-upload'), longAgo, longAgo);
-    await utimes(join(before.tempDir, 'nested'), longAgo, longAgo);
-    await writeFile(join(before.tempDir, 'in-flight-upload'), randomBytes(100));
+    const store = await LocalStorage.create(dir);
+    const key = await put(store, bytes);
+    await writeFile(join(store.tempDir, 'half-written-upload'), randomBytes(100));
+    await mkdir(join(store.tempDir, 'nested', 'deeper'), { recursive: true });
+    await writeFile(join(store.tempDir, 'nested', 'deeper', 'part'), 'x');
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(store.tempDir, 'half-written-upload'), longAgo, longAgo);
+    await utimes(join(store.tempDir, 'nested'), longAgo, longAgo);
+    await writeFile(join(store.tempDir, 'in-flight-upload'), randomBytes(100));
 
-    const after = await LocalStorage.create(dir);
-    expect(await readdir(after.tempDir)).toEqual(['in-flight-upload']);
-    expect(await after.stat(key)).toEqual({ size: bytes.length });
+    expect(await store.sweepTemp(Date.now() - 60_000)).toBe(2);
+    expect(await readdir(store.tempDir)).toEqual(['in-flight-upload']);
+    expect(await store.sweepTemp()).toBe(1);
+    expect(await readdir(store.tempDir)).toEqual([]);
+    expect(await store.stat(key)).toEqual({ size: bytes.length });
+  });
+
+  it('lists every stored object with its size and time of writing, and nothing of tmp/', async () => {
+    const store = await freshStorage();
+    const keys = [await put(store, bytes), await put(store, Buffer.from('thumb'), 'thumbs/ab/x.webp')];
+    await writeFile(join(store.tempDir, 'in-flight-upload'), 'x');
+    const before = Date.now();
+    await put(store, Buffer.from('later'), 'thumbs/ab/y.webp');
+    const listed = [];
+    for await (const object of store.list()) listed.push(object);
+    expect(listed.map((object) => object.key).sort()).toEqual([...keys, 'thumbs/ab/y.webp'].sort());
+    expect(listed.find((object) => object.key === keys[0])?.size).toBe(bytes.length);
+    expect(listed.find((object) => object.key === 'thumbs/ab/y.webp')?.modifiedAt).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('check() passes on a writable root and leaves nothing behind', async () => {
@@ -217,7 +237,7 @@ describe('LocalStorage', () => {
   // /dev/shm is usually a tmpfs, so a rename from there to the test dir fails with EXDEV.
   const otherDevice = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(root).dev;
 
-  it.skipIf(!otherDevice)('copies a source from another file system, then removes it', async () => {
+  it.skipIf(!otherDevice)('copies a source from another file system', async () => {
     const store = await freshStorage();
     const elsewhere = await mkdtemp('/dev/shm/di-test-');
     try {
@@ -225,7 +245,7 @@ describe('LocalStorage', () => {
       await writeFile(source, bytes);
       const key = keyFor(bytes);
       await store.putFile(key, source);
-      expect(existsSync(source)).toBe(false);
+      expect(existsSync(source)).toBe(true);
       expect((await readAll(await store.get(key))).equals(bytes)).toBe(true);
       // The partial copy was renamed into place, not left beside it.
       expect(await readdir(join(store.tempDir, '..', 'files', key, '..'))).toEqual([key.split('/')[2]]);

@@ -51,50 +51,69 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     expect(await fresh.create({ ...candidates[0]!, id: newRowId(), username: 'late' }, true)).toMatchObject({ role: 'user' });
   });
 
-  it('counts blob references across uploads and removes the object with the last one', async () => {
+  /** For the rows' blobs, as the upload service would check its bytes; records the calls. */
+  const ensured: string[] = [];
+  const ensure = async (sha256: string) => void ensured.push(sha256);
+
+  it('counts blob references across uploads and says when the last one is gone', async () => {
     const userId = await newUser();
     const sha = 'a'.repeat(63) + dialect.length;
     const [a, b] = [upload(userId, sha), upload(userId, sha)];
-    await uploads.insertWithinQuota(userId, [a, b]);
+    ensured.length = 0;
+    await uploads.insertWithinQuota(userId, [a, b], ensure);
+    expect(ensured).toEqual([sha]);
     expect(Number(await refCount(sha))).toBe(2);
 
-    const removed: string[] = [];
-    const remove = async (s: string) => void removed.push(s);
-    expect(await uploads.markDeleted(a.id, new Date().toISOString(), remove)).toBe(true);
-    expect(await uploads.markDeleted(a.id, new Date().toISOString(), remove)).toBe(false);
+    expect(await uploads.markDeleted(a.id, new Date().toISOString())).toEqual({ sha256: sha, unreferenced: false });
+    expect(await uploads.markDeleted(a.id, new Date().toISOString())).toBeUndefined();
     expect(Number(await refCount(sha))).toBe(1);
-    expect(removed).toEqual([]);
     expect((await uploads.findById(a.id))?.deleted_at).not.toBeNull();
     expect((await uploads.findById(a.id))?.name).toBe('');
 
-    await uploads.markDeleted(b.id, new Date().toISOString(), remove);
+    expect(await uploads.markDeleted(b.id, new Date().toISOString())).toEqual({ sha256: sha, unreferenced: true });
     expect(await refCount(sha)).toBeUndefined();
-    expect(removed).toEqual([sha]);
   });
 
   it('rolls back the whole request when one insert fails', async () => {
     const userId = await newUser();
     const good = upload(userId, 'b'.repeat(64));
     const clash = { ...upload(userId, 'c'.repeat(64)), id: good.id };
-    await expect(uploads.insertWithinQuota(userId, [good, clash])).rejects.toThrow();
+    await expect(uploads.insertWithinQuota(userId, [good, clash], ensure)).rejects.toThrow();
     expect(await uploads.findById(good.id)).toBeUndefined();
     expect(await refCount('b'.repeat(64))).toBeUndefined();
   });
 
-  it('keeps the object when removing it fails, so nothing points at missing bytes', async () => {
+  it('commits no row when its bytes cannot be ensured', async () => {
     const userId = await newUser();
-    const sha = 'd'.repeat(64);
+    const row = upload(userId, 'd'.repeat(64));
+    await expect(uploads.insertWithinQuota(userId, [row], () => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
+    expect(await uploads.findById(row.id)).toBeUndefined();
+    expect(await refCount('d'.repeat(64))).toBeUndefined();
+  });
+
+  it('collects a blob only while no live upload references it, and leaves no row behind', async () => {
+    const userId = await newUser();
+    const sha = 'f'.repeat(62) + dialect.slice(0, 2);
+    const removed: string[] = [];
+    const remove = async (s: string) => void removed.push(s);
     const row = upload(userId, sha);
-    await uploads.insertWithinQuota(userId, [row]);
-    await expect(uploads.markDeleted(row.id, new Date().toISOString(), () => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
-    expect((await uploads.findById(row.id))?.deleted_at).toBeNull();
+    await uploads.insertWithinQuota(userId, [row], ensure);
+    expect(await uploads.collectBlob(sha, remove)).toBe(false);
     expect(Number(await refCount(sha))).toBe(1);
+    await uploads.markDeleted(row.id, new Date().toISOString());
+    expect(await uploads.collectBlob(sha, remove)).toBe(true);
+    expect(removed).toEqual([sha]);
+    expect(await refCount(sha)).toBeUndefined();
+    // A failed removal keeps nothing either: the bytes stay for the sweeper.
+    await expect(uploads.collectBlob(sha, () => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
+    expect(await refCount(sha)).toBeUndefined();
+    expect(await uploads.referencedBlobs([sha, 'e'.repeat(64)])).toEqual(new Set());
   });
 
   it("checks the quota inside the transaction, so concurrent uploads cannot overshoot it", async () => {
     const userId = newRowId();
     await users.create({ id: userId, username: `quota_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: 250, created_at: new Date().toISOString() }, true);
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => uploads.insertWithinQuota(userId, [upload(userId, `${i}`.padStart(64, 'q'), 100)])));
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => uploads.insertWithinQuota(userId, [upload(userId, `${i}`.padStart(64, 'q'), 100)], ensure)));
     expect(results.filter((result) => result.stored)).toHaveLength(2);
     expect(results.find((result) => !result.stored)).toMatchObject({ stored: false, used: 200, quota: 250 });
     expect(await users.usage(userId)).toEqual({ bytes: 200, files: 2 });
@@ -103,8 +122,8 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
   it('lists live uploads newest first with a keyset cursor, and sums usage', async () => {
     const userId = await newUser();
     const rows = Array.from({ length: 5 }, (_, i) => upload(userId, `${i}`.padStart(64, 'e'), 10 * (i + 1)));
-    for (const row of rows) await uploads.insertWithinQuota(userId, [row]);
-    await uploads.markDeleted(rows[2]!.id, new Date().toISOString(), async () => {});
+    for (const row of rows) await uploads.insertWithinQuota(userId, [row], ensure);
+    await uploads.markDeleted(rows[2]!.id, new Date().toISOString());
     const all = await uploads.listByUser(userId, 10);
     expect(all.map((r) => r.id)).toEqual([rows[4], rows[3], rows[1], rows[0]].map((r) => r!.id));
     const after = await uploads.listByUser(userId, 10, all[1]!.seq);
