@@ -1,3 +1,4 @@
+/* global console, process */
 // Sums Vitest JSON reports (one per run) into the line CI ends with: "N passed, N failed, N skipped".
 // A test that was skipped counts as failed: the suite skips nothing on purpose, and a skip is
 // how a missing database or a failed beforeAll (Vitest skips the tests under it) would hide.
