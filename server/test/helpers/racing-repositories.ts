@@ -44,7 +44,7 @@ async function postgresRacers(schema: string, parties: number): Promise<RacingRe
   const pool = new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: parties, options: `-c search_path=${schema}` });
   const clients = await Promise.all(Array.from({ length: parties }, () => pool.connect()));
   for (const client of clients) client.release();
-  let barrier = new Barrier(parties);
+  let barrier: Barrier;
   const inner = new PostgresDialect({ pool });
   const dialect: KyselyDialect = {
     createAdapter: () => inner.createAdapter(),
@@ -56,6 +56,7 @@ async function postgresRacers(schema: string, parties: number): Promise<RacingRe
   atFileEnd(() => db.destroy());
   return {
     async race(calls) {
+      if (calls.length > parties) throw new Error(`${calls.length} calls for ${parties} connections`);
       barrier = new Barrier(calls.length);
       return Promise.all(calls.map((call) => callRepository(db, call)));
     },
