@@ -49,20 +49,10 @@ export class ConfigError extends Error {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  k: 1024,
-  m: 1024 ** 2,
-  g: 1024 ** 3,
-  t: 1024 ** 4,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4,
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
 };
 
 /** "100MB", "512 KiB", "1048576" -> bytes. */
@@ -101,9 +91,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
     if (value === undefined || value < min) {
-      problems.push(
-        `${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`,
-      );
+      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`);
       return fallback;
     }
     return value;

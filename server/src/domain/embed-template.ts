@@ -74,12 +74,7 @@ export function clampBytes(text: string, max: number): string {
 /** Cuts to at most `max` characters (code points). */
 export function clampChars(text: string, max: number): string {
   const chars = [...text];
-  return chars.length <= max
-    ? text
-    : `${chars
-        .slice(0, max - 1)
-        .join('')
-        .trimEnd()}…`;
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
 /** Whitespace runs (newlines included) become one space: embeds are one-line fields. */

@@ -14,10 +14,7 @@ export class UploadRepository {
    * or nothing, unless they would take the user over their quota: then nothing is written and
    * the figures for the refusal come back.
    */
-  async insertWithinQuota(
-    userId: string,
-    uploads: NewUpload[],
-  ): Promise<{ stored: true } | { stored: false; used: number; quota: number }> {
+  async insertWithinQuota(userId: string, uploads: NewUpload[]): Promise<{ stored: true } | { stored: false; used: number; quota: number }> {
     // Blob rows are locked in sha256 order, so two requests carrying the same images in
     // different orders cannot deadlock on PostgreSQL.
     const bySha = [...uploads].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
@@ -25,12 +22,7 @@ export class UploadRepository {
       // A no-op update locks the user's row in both dialects (SQLite: the write lock at once,
       // rather than upgrading a read lock), so one user's concurrent uploads check their
       // quota one after another and cannot overshoot it together.
-      const user = await trx
-        .updateTable('user')
-        .set({ quota_bytes: sql`quota_bytes` })
-        .where('id', '=', userId)
-        .returning('quota_bytes')
-        .executeTakeFirst();
+      const user = await trx.updateTable('user').set({ quota_bytes: sql`quota_bytes` }).where('id', '=', userId).returning('quota_bytes').executeTakeFirst();
       const quota = user?.quota_bytes;
       if (quota !== null && quota !== undefined) {
         const { bytes } = await usageOf(trx, userId);

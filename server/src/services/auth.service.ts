@@ -124,7 +124,8 @@ export class AuthService {
  * The CSRF token is derived from the session secret, so nothing more is stored and any node
  * can check it. A cross-site page cannot read the cookie, so it cannot compute the token.
  */
-export const csrfTokenFor = (sessionToken: string): string => createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
+export const csrfTokenFor = (sessionToken: string): string =>
+  createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
 
 export const toUserView = (user: UserRow): UserView => ({
   id: user.id,

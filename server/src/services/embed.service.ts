@@ -198,10 +198,7 @@ export class EmbedService {
   /** Built-in under server under the user's own settings. */
   private async layers(userId: string): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
     const rows = await this.settings.find([SERVER_SCOPE, userId]);
-    const defaults = layer(
-      BUILT_IN_EMBED,
-      rows.find((row) => row.scope === SERVER_SCOPE),
-    );
+    const defaults = layer(BUILT_IN_EMBED, rows.find((row) => row.scope === SERVER_SCOPE));
     const own = rows.find((row) => row.scope === userId);
     return { own, defaults, effective: layer(defaults, own) };
   }

@@ -134,10 +134,7 @@ export class UploadService {
   }
 
   private tooLarge(label: string): AppError {
-    return new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`,
-    );
+    return new AppError('PAYLOAD_TOO_LARGE', `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`);
   }
 
   private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[], overrides: EmbedOverrides): Promise<UploadView[]> {
@@ -240,6 +237,7 @@ export class UploadService {
     // behind is harmless (nothing links to it; the next upload of these bytes reuses it).
     await this.storage.delete(thumbnailKey(sha256)).catch(() => undefined);
   }
+
 }
 
 /** Form fields `embed_title` etc. shape this upload's embed (see EmbedOverrides). */

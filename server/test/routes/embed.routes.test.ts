@@ -19,18 +19,9 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     admin = await t.newUser(); // the first user is the admin
   });
 
-  const upload = async (
-    token: string,
-    data: Buffer,
-    options: { filename?: string; fields?: Record<string, string>; headers?: Record<string, string> } = {},
-  ) => {
+  const upload = async (token: string, data: Buffer, options: { filename?: string; fields?: Record<string, string>; headers?: Record<string, string> } = {}) => {
     const body = await multipart([{ filename: options.filename ?? 'cat.png', data }], options.fields);
-    return t.app.inject({
-      method: 'POST',
-      url: '/api/upload',
-      headers: { ...body.headers, ...options.headers, token },
-      payload: body.payload,
-    });
+    return t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, ...options.headers, token }, payload: body.payload });
   };
   const uploaded = async (token: string, data: Buffer, options?: Parameters<typeof upload>[2]) => {
     const response = await upload(token, data, options);
@@ -43,17 +34,12 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     return response.json<{ tags: Tag[]; html: string; oembed: Record<string, unknown> }>();
   };
   const tag = (tags: Tag[], key: string) => tags.find((t) => t.key === key)?.content;
-  const patch = (token: string, payload: object, url = '/api/me/embed') =>
-    t.app.inject({ method: 'PATCH', url, headers: { token }, payload });
+  const patch = (token: string, payload: object, url = '/api/me/embed') => t.app.inject({ method: 'PATCH', url, headers: { token }, payload });
 
   it('renders the built-in embed: title, facts, dominant colour, image with its size, oEmbed link', async () => {
     const { token, username } = await t.newUser();
     const file = await uploaded(token, await solidPng(300, 200, '#3366cc'), { filename: 'blue sky.png' });
-    const page = await t.app.inject({
-      method: 'GET',
-      url: `/${file.id}`,
-      headers: { 'user-agent': 'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)' },
-    });
+    const page = await t.app.inject({ method: 'GET', url: `/${file.id}`, headers: { 'user-agent': 'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)' } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-disposition']).toBeUndefined();
@@ -61,19 +47,9 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     const { tags, html, oembed } = await preview(token, file.id);
     expect(page.body).toContain(html);
     expect(tags.map((t) => t.key)).toEqual([
-      'og:site_name',
-      'og:title',
-      'og:description',
-      'og:url',
-      'og:type',
-      'og:image',
-      'og:image:type',
-      'og:image:width',
-      'og:image:height',
-      'og:image:alt',
-      'twitter:card',
-      'theme-color',
-      'alternate',
+      'og:site_name', 'og:title', 'og:description', 'og:url', 'og:type',
+      'og:image', 'og:image:type', 'og:image:width', 'og:image:height', 'og:image:alt',
+      'twitter:card', 'theme-color', 'alternate',
     ]);
     expect(tag(tags, 'og:title')).toBe('blue sky.png');
     expect(tag(tags, 'og:description')).toMatch(/^300×200 · \d+(\.\d)? (bytes|KB) · \d{4}-\d{2}-\d{2}$/);
@@ -93,11 +69,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
       thumbnail_width: 300,
       thumbnail_height: 200,
     });
-    const browser = await t.app.inject({
-      method: 'GET',
-      url: `/${file.id}`,
-      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36' },
-    });
+    const browser = await t.app.inject({ method: 'GET', url: `/${file.id}`, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36' } });
     expect(browser.body).toBe(page.body);
   });
 
@@ -129,13 +101,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
   it('lets a user shape their embeds with templates, a fixed colour, and turn them off', async () => {
     const { token, username } = await t.newUser();
     const file = await uploaded(token, await png(64, 64, 8), { filename: 'shot.png' });
-    const changed = await patch(token, {
-      title: '{file.name} by {user.name}',
-      description: '{file.width}px wide — {nope.x} {file.unknown}',
-      color: '#5865F2',
-      site_name: 'My Gallery',
-      author: '',
-    });
+    const changed = await patch(token, { title: '{file.name} by {user.name}', description: '{file.width}px wide — {nope.x} {file.unknown}', color: '#5865F2', site_name: 'My Gallery', author: '' });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json().settings).toMatchObject({ title: '{file.name} by {user.name}', color: '#5865F2', enabled: null });
     expect(changed.json().effective).toMatchObject({ title: '{file.name} by {user.name}', enabled: true });
@@ -155,43 +121,20 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     ({ tags } = off);
     expect(off.oembed).toBeNull();
     expect((await t.app.inject({ method: 'GET', url: `/api/oembed?url=${encodeURIComponent(file.url)}` })).statusCode).toBe(404);
-    expect(tags.map((t) => t.key)).toEqual([
-      'og:image',
-      'og:image:type',
-      'og:image:width',
-      'og:image:height',
-      'og:image:alt',
-      'twitter:card',
-    ]);
+    expect(tags.map((t) => t.key)).toEqual(['og:image', 'og:image:type', 'og:image:width', 'og:image:height', 'og:image:alt', 'twitter:card']);
     const page = await t.app.inject({ method: 'GET', url: `/${file.id}` });
     expect(page.body).not.toContain('og:title');
     expect(page.body).not.toContain('application/json+oembed');
 
     const reset = await patch(token, { enabled: null, title: null, description: null, color: null, site_name: null, author: null });
-    expect(reset.json().settings).toEqual({
-      enabled: null,
-      site_name: null,
-      title: null,
-      description: null,
-      author: null,
-      author_url: null,
-      color: null,
-    });
+    expect(reset.json().settings).toEqual({ enabled: null, site_name: null, title: null, description: null, author: null, author_url: null, color: null });
     ({ tags } = await preview(token, file.id));
     expect(tag(tags, 'og:title')).toBe('shot.png');
   });
 
   it('refuses invalid settings with 400 and changes nothing', async () => {
     const { token } = await t.newUser();
-    for (const body of [
-      {},
-      { color: 'red' },
-      { color: '#12345' },
-      { title: 'x'.repeat(1001) },
-      { author_url: 'javascript:alert(1)' },
-      { enabled: 'yes' },
-      { theme: 'dark' },
-    ]) {
+    for (const body of [{}, { color: 'red' }, { color: '#12345' }, { title: 'x'.repeat(1001) }, { author_url: 'javascript:alert(1)' }, { enabled: 'yes' }, { theme: 'dark' }]) {
       const response = await patch(token, body);
       expect(response.statusCode, JSON.stringify(body)).toBe(400);
       expect(response.json().code).toBe('VALIDATION_FAILED');
@@ -212,9 +155,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     const { tags } = await preview(token, file.id);
     expect(tag(tags, 'og:site_name')).toBe('Community Images');
     expect(tags.some((t) => t.key === 'og:description')).toBe(false);
-    expect((await t.app.inject({ method: 'GET', url: '/api/me/embed', headers: { token } })).json().defaults.site_name).toBe(
-      'Community Images',
-    );
+    expect((await t.app.inject({ method: 'GET', url: '/api/me/embed', headers: { token } })).json().defaults.site_name).toBe('Community Images');
     await patch(admin.token, { site_name: null, description: null }, '/api/admin/embed');
   });
 
@@ -233,11 +174,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(tag((await preview(token, blank.id)).tags, 'og:title')).toBe('cat.png');
 
     const listedBefore = (await t.app.inject({ method: 'GET', url: '/api/uploads', headers: { token } })).json().length;
-    const bad: Parameters<typeof upload>[2][] = [
-      { fields: { embed_color: 'blue' } },
-      { headers: { 'x-embed-colour': '#000000' } },
-      { fields: { embed_title: 'x'.repeat(1001) } },
-    ];
+    const bad: Parameters<typeof upload>[2][] = [{ fields: { embed_color: 'blue' } }, { headers: { 'x-embed-colour': '#000000' } }, { fields: { embed_title: 'x'.repeat(1001) } }];
     for (const options of bad) {
       const response = await upload(token, await png(10, 10, 11), options);
       expect(response.statusCode, JSON.stringify(options)).toBe(400);
@@ -250,11 +187,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     const { token } = await t.newUser();
     const hostile = `"><img src=x onerror=alert(1)>'&${'😀'.repeat(40)}`;
     const file = await uploaded(token, await png(12, 12, 12), { filename: `${hostile}.png` });
-    await patch(token, {
-      title: '"{file.name}"{file.name}{file.name}',
-      description: `${'{file.name} '.repeat(60)}`,
-      site_name: 'é'.repeat(900),
-    });
+    await patch(token, { title: '"{file.name}"{file.name}{file.name}', description: `${'{file.name} '.repeat(60)}`, site_name: 'é'.repeat(900) });
     const { tags } = await preview(token, file.id);
     expect(Buffer.byteLength(tag(tags, 'og:title')!)).toBeLessThanOrEqual(70);
     expect(Buffer.byteLength(tag(tags, 'og:description')!)).toBeLessThanOrEqual(350);
@@ -272,8 +205,7 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     const owner = await t.newUser();
     const stranger = await t.newUser();
     const file = await uploaded(owner.token, await png(10, 10, 13));
-    const ask = (token: string, id = file.id) =>
-      t.app.inject({ method: 'GET', url: `/api/me/embed/preview?upload=${id}`, headers: { token } });
+    const ask = (token: string, id = file.id) => t.app.inject({ method: 'GET', url: `/api/me/embed/preview?upload=${id}`, headers: { token } });
     expect((await ask(stranger.token)).json()).toMatchObject({ statusCode: 404, code: 'UPLOAD_NOT_FOUND' });
     expect((await ask(owner.token, 'AAAAAAAAAA')).json()).toMatchObject({ statusCode: 404, code: 'UPLOAD_NOT_FOUND' });
     await t.app.inject({ method: 'DELETE', url: `/api/uploads/${file.id}`, headers: { token: owner.token } });

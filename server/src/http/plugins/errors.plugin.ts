@@ -31,10 +31,7 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `This endpoint does not take ${error.message.replace(/^Unsupported Media Type:?\s*/, '') || 'that content type'}: send JSON.`,
-      );
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', `This endpoint does not take ${error.message.replace(/^Unsupported Media Type:?\s*/, '') || 'that content type'}: send JSON.`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('BAD_REQUEST', 'The JSON body is empty.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -97,10 +94,8 @@ export function sendError(raw: FastifyError, request: FastifyRequest, reply: Fas
   let mapped: AppError | undefined;
   if (isAppError(raw)) error = raw;
   else if ((mapped = fromFastify(raw, options))) error = mapped;
-  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG')
-    error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
-  else if (isMultipartParseError(request, raw))
-    error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
+  else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG') error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
+  else if (isMultipartParseError(request, raw)) error = new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${raw.message}.`);
   else if (raw.statusCode && raw.statusCode >= 400 && raw.statusCode < 500) error = clientError(raw.statusCode, raw.message);
   else {
     request.log.error({ err: raw }, 'unhandled error');

@@ -30,13 +30,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/i/:file',
-    {
-      schema: {
-        tags: ['files'],
-        summary: 'The stored bytes of an upload (GET or HEAD; Range supported)',
-        params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
-      },
-    },
+    { schema: { tags: ['files'], summary: 'The stored bytes of an upload (GET or HEAD; Range supported)', params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } },
     async (request, reply) => {
       const parts = splitFileName(request.params.file);
       if (!parts) throw new AppError('NOT_FOUND', `There is no file ${request.params.file} here.`);
@@ -58,9 +52,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
     '/d/:id/:secret',
     { schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
     async (request, reply) =>
-      htmlPage(reply, DELETION_HEADERS, async () =>
-        deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret)),
-      ),
+      htmlPage(reply, DELETION_HEADERS, async () => deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret))),
   );
 
   app.post(

@@ -76,10 +76,7 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
 
   app.get(
     '/api/uploads/:id',
-    {
-      config: { auth: true },
-      schema: { tags: ['uploads'], summary: 'One of your uploads', params: IdParams, response: { 200: UploadResponse } },
-    },
+    { config: { auth: true }, schema: { tags: ['uploads'], summary: 'One of your uploads', params: IdParams, response: { 200: UploadResponse } } },
     async (request) => uploads.get(actorOf(request), request.params.id),
   );
 
@@ -87,12 +84,7 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
     '/api/uploads/:id',
     {
       config: { auth: true },
-      schema: {
-        tags: ['uploads'],
-        summary: 'Delete an upload; its URLs then answer 410 Gone',
-        params: IdParams,
-        response: { 204: Type.Null() },
-      },
+      schema: { tags: ['uploads'], summary: 'Delete an upload; its URLs then answer 410 Gone', params: IdParams, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
       await uploads.delete(actorOf(request), request.params.id);
