@@ -11,6 +11,8 @@ import { tempDir } from '../server/test/helpers/temp-dir.js';
 import { register, type RunningServer, startServer, until } from './helpers/server.js';
 
 const run = promisify(execFile);
+/** `npm start` compiles the server before it starts: minutes on a loaded machine, not the 30 s default. */
+const NPM_START_TIMEOUT_MS = 180_000;
 
 interface Upload {
   id: string;
@@ -218,7 +220,8 @@ describe('process lifecycle', () => {
 
   it('starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR), with glibc held to 2 arenas', async () => {
     const dataDir = await tempDir();
-    const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent']);
+    // npm start compiles first: minutes, not seconds, on a loaded machine.
+    const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent'], NPM_START_TIMEOUT_MS);
     try {
       expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
       expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['discord-images.db', 'files', 'tmp']));
@@ -237,7 +240,7 @@ describe('process lifecycle', () => {
     } finally {
       await server.stop('SIGKILL');
     }
-  });
+  }, NPM_START_TIMEOUT_MS + 30_000);
 
   it('answers 507 and keeps nothing when the disk fills up in the middle of an upload', async () => {
     // A real write failure, not a mock: the server may make no file as large as the upload

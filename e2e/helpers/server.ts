@@ -38,7 +38,11 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
  * TypeScript sources through tsx; `command` can run anything else (e.g. `npm start`).
  * Rate limits are off unless `env` turns them on (RATE_LIMIT: 'on'): tests make many requests from one address.
  */
-export async function startServer(env: Record<string, string>, command: string[] = ['node', '--import', 'tsx', 'server/src/main.ts']): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string>,
+  command: string[] = ['node', '--import', 'tsx', 'server/src/main.ts'],
+  startTimeoutMs = 60_000,
+): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(command[0]!, command.slice(1), {
@@ -52,10 +56,14 @@ export async function startServer(env: Record<string, string>, command: string[]
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   try {
-    await until(async () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-      return (await fetch(`${url}/healthz`)).ok;
-    }, 60_000, `server on ${url}`);
+    // Each probe is bounded, so a server that accepts but never answers cannot stall the wait;
+    // an early exit ends it at once (until() treats a throwing check as not yet).
+    await until(
+      async () => child.exitCode !== null || (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok,
+      startTimeoutMs,
+      `server on ${url}`,
+    );
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
   } catch (error) {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     throw new Error(`${(error as Error).message}\n${output}`);

@@ -173,16 +173,25 @@ describe('Thumbnailer', () => {
     await makePng(input, { width: 80, height: 60 });
     let release!: () => void;
     const occupied = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
-    let done = false;
-    const rendering = shared.render(input).then((thumbnail) => {
-      done = true;
-      return thumbnail;
-    });
-    // Long enough for an 80x60 render to finish many times over, were it not waiting.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(done).toBe(false);
+    // Watched at the semaphore rather than slept on: the render must ask the shared
+    // semaphore for a slot, and its work must not begin before the slot is free.
+    const asks: Array<{ started: boolean }> = [];
+    const run = slots.run.bind(slots);
+    slots.run = <T>(task: () => Promise<T>) => {
+      const ask = { started: false };
+      asks.push(ask);
+      return run(() => {
+        ask.started = true;
+        return task();
+      });
+    };
+    const rendering = shared.render(input);
+    // A free slot is handed over within microtasks, so a turn of the event loop is enough.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asks).toEqual([{ started: false }]);
     release();
     await occupied;
     await expect(rendering).resolves.toMatchObject({ width: 80, height: 60 });
+    expect(asks).toEqual([{ started: true }]);
   });
 });

@@ -3,26 +3,32 @@ import type { DatabaseHandle } from '../../src/db/database.js';
 import { newRowId, newUploadId } from '../../src/domain/ids.js';
 import { ApiKeyRepository } from '../../src/repositories/api-key.repository.js';
 import { SessionRepository } from '../../src/repositories/session.repository.js';
-import type { NewUpload } from '../../src/repositories/types.js';
+import type { NewUpload, UserRow } from '../../src/repositories/types.js';
 import { UploadRepository } from '../../src/repositories/upload.repository.js';
 import { UserRepository } from '../../src/repositories/user.repository.js';
 import { DIALECTS, testDatabase } from '../helpers/database.js';
+import { racingRepositories } from '../helpers/racing-repositories.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe.each(DIALECTS)('repositories on %s', (dialect) => {
   let handle: DatabaseHandle;
+  let dataDir: string;
   let users: UserRepository;
   let uploads: UploadRepository;
 
   beforeAll(async () => {
-    handle = await testDatabase(dialect, await tempDir());
+    dataDir = await tempDir();
+    handle = await testDatabase(dialect, dataDir);
     users = new UserRepository(handle.db);
     uploads = new UploadRepository(handle.db);
   });
 
   const newUser = async () => {
     const id = newRowId();
-    await users.create({ id, username: `user_${id.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }, true);
+    await users.create(
+      { id, username: `user_${id.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() },
+      true,
+    );
     return id;
   };
   const upload = (userId: string, sha256: string, size = 100): NewUpload => ({
@@ -42,14 +48,43 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
   const refCount = async (sha256: string) =>
     (await handle.db.selectFrom('blob').select('ref_count').where('sha256', '=', sha256).executeTakeFirst())?.ref_count;
 
-  it('makes exactly one admin even when the first registrations race', async () => {
-    const fresh = new UserRepository((await testDatabase(dialect, await tempDir())).db);
-    const candidates = Array.from({ length: 8 }, (_, i) => ({ id: newRowId(), username: `racer${i}`, password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() }));
-    const created = await Promise.all(candidates.map((candidate) => fresh.create(candidate, false)));
-    const made = created.filter((row) => row !== undefined);
-    expect(made.map((row) => row.role)).toEqual(['admin']);
-    expect(await fresh.create({ ...candidates[0]!, id: newRowId(), username: 'late' }, true)).toMatchObject({ role: 'user' });
-  });
+  // Each race runs its transactions on connections of their own, all at once (see
+  // racingRepositories), and is repeated, because processes racing on SQLite wake at slightly
+  // different times. Without the lock under test, these fail.
+  const RACERS = 4;
+  const ROUNDS = 8;
+  // Starting the SQLite racer processes takes seconds on a loaded machine.
+  const RACE_TIMEOUT_MS = 90_000;
+
+  it(
+    'makes exactly one admin even when the first registrations race',
+    async () => {
+      const dir = await tempDir();
+      const fresh = await testDatabase(dialect, dir);
+      const racers = await racingRepositories(fresh, dir, RACERS);
+      for (let round = 0; round < ROUNDS; round++) {
+        // Every round starts before the first registration again.
+        await fresh.db.deleteFrom('setting').execute();
+        await fresh.db.deleteFrom('user').execute();
+        const candidates = Array.from({ length: RACERS }, (_, i) => ({
+          id: newRowId(),
+          username: `racer${i}`,
+          password_hash: 'x',
+          quota_bytes: null,
+          created_at: new Date().toISOString(),
+        }));
+        const outcomes = await racers.race(
+          candidates.map((candidate) => ({ repository: 'users', method: 'create', args: [candidate, false] })),
+        );
+        expect(outcomes.filter((outcome) => !outcome.ok)).toEqual([]);
+        const made = outcomes.flatMap((outcome) => (outcome.ok && outcome.value ? [outcome.value as UserRow] : []));
+        expect(made.map((row) => row.role)).toEqual(['admin']);
+      }
+      const late = { id: newRowId(), username: 'late', password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() };
+      expect(await new UserRepository(fresh.db).create(late, true)).toMatchObject({ role: 'user' });
+    },
+    RACE_TIMEOUT_MS,
+  );
 
   /** For the rows' blobs, as the upload service would check its bytes; records the calls. */
   const ensured: string[] = [];
@@ -110,14 +145,38 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     expect(await uploads.referencedBlobs([sha, 'e'.repeat(64)])).toEqual(new Set());
   });
 
-  it("checks the quota inside the transaction, so concurrent uploads cannot overshoot it", async () => {
-    const userId = newRowId();
-    await users.create({ id: userId, username: `quota_${userId.toLowerCase()}`, password_hash: 'x', quota_bytes: 250, created_at: new Date().toISOString() }, true);
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => uploads.insertWithinQuota(userId, [upload(userId, `${i}`.padStart(64, 'q'), 100)], ensure)));
-    expect(results.filter((result) => result.stored)).toHaveLength(2);
-    expect(results.find((result) => !result.stored)).toMatchObject({ stored: false, used: 200, quota: 250 });
-    expect(await users.usage(userId)).toEqual({ bytes: 200, files: 2 });
-  });
+  it(
+    'checks the quota inside the transaction, so concurrent uploads cannot overshoot it',
+    async () => {
+      const racers = await racingRepositories(handle, dataDir, RACERS);
+      for (let round = 0; round < ROUNDS; round++) {
+        const userId = newRowId();
+        await users.create(
+          {
+            id: userId,
+            username: `quota_${userId.toLowerCase()}`,
+            password_hash: 'x',
+            quota_bytes: 250,
+            created_at: new Date().toISOString(),
+          },
+          true,
+        );
+        const calls = Array.from({ length: RACERS }, (_, i) => ({
+          repository: 'uploads' as const,
+          method: 'insertWithinQuota' as const,
+          args: [userId, [upload(userId, `${round}_${i}`.padStart(64, 'q'), 100)]] as [string, NewUpload[]],
+        }));
+        const outcomes = await racers.race(calls);
+        expect(outcomes.filter((outcome) => !outcome.ok)).toEqual([]);
+        const results = outcomes.map((outcome) => (outcome.ok ? outcome.value : undefined));
+        expect(results.filter((result) => (result as { stored: boolean }).stored)).toHaveLength(2);
+        expect(results.find((result) => !(result as { stored: boolean }).stored)).toEqual({ stored: false, used: 200, quota: 250 });
+        expect(await users.usage(userId)).toEqual({ bytes: 200, files: 2 });
+      }
+    },
+    RACE_TIMEOUT_MS,
+  );
+
 
   it('lists live uploads newest first with a keyset cursor, and sums usage', async () => {
     const userId = await newUser();
@@ -134,7 +193,15 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
   it('finds keys by hash with their owner, and sessions only until they expire', async () => {
     const userId = await newUser();
     const keys = new ApiKeyRepository(handle.db);
-    await keys.create({ id: newRowId(), user_id: userId, name: 'k', key_hash: 'f'.repeat(64), key_hint: 'di_abcd', created_at: new Date().toISOString(), last_used_at: null });
+    await keys.create({
+      id: newRowId(),
+      user_id: userId,
+      name: 'k',
+      key_hash: 'f'.repeat(64),
+      key_hint: 'di_abcd',
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+    });
     const found = await keys.findByHash('f'.repeat(64));
     expect(found?.user.id).toBe(userId);
     expect(found?.key.name).toBe('k');
@@ -142,8 +209,18 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
 
     const sessions = new SessionRepository(handle.db);
     const now = Date.now();
-    await sessions.create({ id: 'live'.padEnd(64, '0'), user_id: userId, created_at: new Date(now).toISOString(), expires_at: new Date(now + 60_000).toISOString() });
-    await sessions.create({ id: 'dead'.padEnd(64, '0'), user_id: userId, created_at: new Date(now).toISOString(), expires_at: new Date(now - 1).toISOString() });
+    await sessions.create({
+      id: 'live'.padEnd(64, '0'),
+      user_id: userId,
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now + 60_000).toISOString(),
+    });
+    await sessions.create({
+      id: 'dead'.padEnd(64, '0'),
+      user_id: userId,
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now - 1).toISOString(),
+    });
     expect((await sessions.findValid('live'.padEnd(64, '0'), new Date(now).toISOString()))?.id).toBe(userId);
     expect(await sessions.findValid('dead'.padEnd(64, '0'), new Date(now).toISOString())).toBeUndefined();
   });

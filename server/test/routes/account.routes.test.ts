@@ -1,20 +1,23 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/database.js';
 
 const password = 'correct horse battery';
 
 describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp(dialect, { REGISTRATION: 'closed' });
-  });
-
-  const register = (username: string) => t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password } });
-  const login = (username: string, pw = password) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: pw } });
+  const register = (t: TestApp, username: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password } });
+  const login = (t: TestApp, username: string, pw = password) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: pw } });
+  /** An app of its own for each test (tests run shuffled), whose first user, the admin, is alice. */
+  const withAlice = async () => {
+    const t = await createTestApp(dialect, { REGISTRATION: 'closed' });
+    const first = await register(t, 'Alice');
+    return { t, first };
+  };
 
   it('makes the first user admin with a first key, then honours REGISTRATION=closed', async () => {
-    const first = await register('Alice');
+    const { t, first } = await withAlice();
     expect(first.statusCode).toBe(201);
     const body = first.json();
     expect(body.user).toMatchObject({ username: 'alice', role: 'admin' });
@@ -22,12 +25,13 @@ describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
     expect(body.key).toMatchObject({ name: 'default', hint: body.token.slice(0, 7) });
     expect(JSON.stringify(body.key)).not.toContain(body.token);
 
-    const second = await register('bob');
+    const second = await register(t, 'bob');
     expect(second.statusCode).toBe(403);
     expect(second.json().code).toBe('REGISTRATION_CLOSED');
   });
 
   it('stores only hashes of keys and passwords', async () => {
+    const { t } = await withAlice();
     const users = await t.container.database.db.selectFrom('user').selectAll().execute();
     const keys = await t.container.database.db.selectFrom('api_key').selectAll().execute();
     expect(users[0]!.password_hash).toMatch(/^scrypt\$/);
@@ -36,17 +40,26 @@ describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
   });
 
   it('rejects bad registration bodies with 400', async () => {
-    for (const payload of [{}, { username: 'a', password }, { username: 'ok_name', password: 'short' }, { username: '../x', password }, { username: 'x'.repeat(33), password }, { username: 'fine', password, admin: true }]) {
+    const { t } = await withAlice();
+    for (const payload of [
+      {},
+      { username: 'a', password },
+      { username: 'ok_name', password: 'short' },
+      { username: '../x', password },
+      { username: 'x'.repeat(33), password },
+      { username: 'fine', password, admin: true },
+    ]) {
       const response = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload });
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
     }
   });
 
   it('logs in with an HttpOnly SameSite cookie; cookie changes need the CSRF token', async () => {
-    expect((await login('alice', 'wrong password')).statusCode).toBe(401);
-    expect((await login('nobody')).statusCode).toBe(401);
+    const { t } = await withAlice();
+    expect((await login(t, 'alice', 'wrong password')).statusCode).toBe(401);
+    expect((await login(t, 'nobody')).statusCode).toBe(401);
 
-    const session = await login('ALICE');
+    const session = await login(t, 'ALICE');
     expect(session.statusCode).toBe(200);
     const setCookie = String(session.headers['set-cookie']);
     expect(setCookie).toMatch(/^di_session=/);
@@ -57,12 +70,23 @@ describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
 
     const me = await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
     expect(me.statusCode).toBe(200);
-    expect(me.json()).toMatchObject({ username: 'alice', role: 'admin', usage: { bytes: 0, files: 0 }, quota_bytes: null, csrf_token: csrf });
+    expect(me.json()).toMatchObject({
+      username: 'alice',
+      role: 'admin',
+      usage: { bytes: 0, files: 0 },
+      quota_bytes: null,
+      csrf_token: csrf,
+    });
 
     const noCsrf = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie }, payload: { name: 'x' } });
     expect(noCsrf.statusCode).toBe(403);
     expect(noCsrf.json().code).toBe('CSRF_INVALID');
-    const withCsrf = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie, 'x-csrf-token': csrf }, payload: { name: 'laptop' } });
+    const withCsrf = await t.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: { name: 'laptop' },
+    });
     expect(withCsrf.statusCode).toBe(201);
 
     const logout = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
@@ -71,10 +95,16 @@ describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
   });
 
   it('creates, lists (without secrets) and revokes keys; a revoked key is refused', async () => {
-    const session = await login('alice');
+    const { t } = await withAlice();
+    const session = await login(t, 'alice');
     const cookie = String(session.headers['set-cookie']).split(';')[0]!;
     const csrf = session.json().csrf_token as string;
-    const created = await t.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie, 'x-csrf-token': csrf }, payload: { name: 'ShareX' } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: { name: 'ShareX' },
+    });
     expect(created.statusCode).toBe(201);
     const { key, token: secret } = created.json();
     expect(secret).toMatch(/^di_/);
