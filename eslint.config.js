@@ -36,8 +36,20 @@ export default tseslint.config(
   },
   // Layering (STYLE.md): a wrong import fails lint.
   layer(['server/src/domain/**'], ['../*'], 'domain/ imports nothing internal.'),
-  layer(['server/src/http/**'], ['**/repositories/*', '**/db/*', '**/storage/*', '**/media/*', 'kysely', 'sharp'], 'Routes call services; they never touch repositories, the database, storage or sharp.'),
-  layer(['server/src/services/**'], ['fastify', '@fastify/*', 'kysely', 'sharp', '**/http/*'], 'Services never import Fastify, Kysely or sharp.'),
+  layer(
+    ['server/src/http/**'],
+    ['**/repositories/*', '**/db/*', '**/storage/*', '**/media/*', 'kysely', 'sharp'],
+    'Routes call services; they never touch repositories, the database, storage or sharp.',
+  ),
+  layer(
+    ['server/src/services/**'],
+    ['fastify', '@fastify/*', 'kysely', 'sharp', '**/http/*'],
+    'Services never import Fastify, Kysely or sharp.',
+  ),
   layer(['server/src/repositories/**'], ['fastify', 'sharp', '**/services/*', '**/http/*'], 'Repositories only talk to the database.'),
-  layer(['server/src/storage/**', 'server/src/media/**'], ['fastify', 'kysely', '**/services/*', '**/http/*', '**/repositories/*'], 'Drivers stand alone.'),
+  layer(
+    ['server/src/storage/**', 'server/src/media/**'],
+    ['fastify', 'kysely', '**/services/*', '**/http/*', '**/repositories/*'],
+    'Drivers stand alone.',
+  ),
 );

@@ -110,7 +110,9 @@ describe('the real server on a real port', () => {
     const bytes = await jpeg(64, 64, 3);
     const form = new FormData();
     form.append('files[]', new Blob([new Uint8Array(bytes)]), 'r.jpg');
-    const { files } = (await (await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as { files: Upload[] };
+    const { files } = (await (await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as {
+      files: Upload[];
+    };
     const partial = await fetch(files[0]!.raw_url, { headers: { range: 'bytes=0-99' } });
     expect(partial.status).toBe(206);
     expect(Buffer.from(await partial.arrayBuffer()).equals(bytes.subarray(0, 100))).toBe(true);
@@ -135,7 +137,9 @@ describe('several workers (WORKERS=2)', () => {
       const token = await register(server.url);
       const form = new FormData();
       form.append('files[]', new Blob([new Uint8Array(await png(30, 30, 31))]), 'w.png');
-      const { files } = (await (await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as { files: Upload[] };
+      const { files } = (await (await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as {
+        files: Upload[];
+      };
       const raw = files[0]!.raw_url;
       // Warm both workers' memory with the file and its metadata.
       const warm = await Promise.all(Array.from({ length: 20 }, () => statusOf(raw)));
@@ -143,7 +147,11 @@ describe('several workers (WORKERS=2)', () => {
 
       expect((await fetch(`${server.url}/api/uploads/${files[0]!.id}`, { method: 'DELETE', headers: { token } })).status).toBe(204);
       // The other worker hears of it over IPC within moments: wait for that, then every answer is 410.
-      await until(async () => (await Promise.all(Array.from({ length: 10 }, () => statusOf(raw)))).every((s) => s === 410), 5_000, 'every worker to answer 410');
+      await until(
+        async () => (await Promise.all(Array.from({ length: 10 }, () => statusOf(raw)))).every((s) => s === 410),
+        5_000,
+        'every worker to answer 410',
+      );
       const after = await Promise.all(Array.from({ length: 40 }, () => statusOf(raw)));
       expect(new Set(after)).toEqual(new Set([410]));
     } finally {
@@ -160,7 +168,9 @@ describe('process lifecycle', () => {
     const bytes = await png(50, 40, 77);
     const form = new FormData();
     form.append('files[]', new Blob([new Uint8Array(bytes)]), 'keep.png');
-    const { files } = (await (await fetch(`${first.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as { files: Upload[] };
+    const { files } = (await (await fetch(`${first.url}/api/upload`, { method: 'POST', headers: { token }, body: form })).json()) as {
+      files: Upload[];
+    };
     expect(await first.stop('SIGTERM')).toBe(0);
 
     const second = await startServer({ DATA_DIR: dataDir });
@@ -195,7 +205,11 @@ describe('process lifecycle', () => {
 
     const upload = httpRequest(`${server.url}/api/upload`, {
       method: 'POST',
-      headers: { token, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + image.length + tail.length },
+      headers: {
+        token,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + image.length + tail.length,
+      },
     });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       upload.on('response', (res) => {
@@ -218,29 +232,33 @@ describe('process lifecycle', () => {
     agent.destroy();
   });
 
-  it('starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR), with glibc held to 2 arenas', async () => {
-    const dataDir = await tempDir();
-    // npm start compiles first: minutes, not seconds, on a loaded machine.
-    const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent'], NPM_START_TIMEOUT_MS);
-    try {
-      expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
-      expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['discord-images.db', 'files', 'tmp']));
-      // npm runs a shell that runs node: find the server among the descendants.
-      const environ = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
-      const descendants = async (pid: number): Promise<number[]> => {
-        const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'latin1')).trim().split(/\s+/).filter(Boolean).map(Number);
-        return [...children, ...(await Promise.all(children.map(descendants))).flat()];
-      };
-      const servers = [];
-      for (const pid of await descendants(server.process.pid!)) {
-        if ((await readFile(`/proc/${pid}/cmdline`, 'latin1')).includes('server/dist/main.js')) servers.push(pid);
+  it(
+    'starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR), with glibc held to 2 arenas',
+    async () => {
+      const dataDir = await tempDir();
+      // npm start compiles first: minutes, not seconds, on a loaded machine.
+      const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent'], NPM_START_TIMEOUT_MS);
+      try {
+        expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+        expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['discord-images.db', 'files', 'tmp']));
+        // npm runs a shell that runs node: find the server among the descendants.
+        const environ = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
+        const descendants = async (pid: number): Promise<number[]> => {
+          const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'latin1')).trim().split(/\s+/).filter(Boolean).map(Number);
+          return [...children, ...(await Promise.all(children.map(descendants))).flat()];
+        };
+        const servers = [];
+        for (const pid of await descendants(server.process.pid!)) {
+          if ((await readFile(`/proc/${pid}/cmdline`, 'latin1')).includes('server/dist/main.js')) servers.push(pid);
+        }
+        const envs = await Promise.all(servers.map(environ));
+        expect(envs.some((env) => env.includes('MALLOC_ARENA_MAX=2'))).toBe(true);
+      } finally {
+        await server.stop('SIGKILL');
       }
-      const envs = await Promise.all(servers.map(environ));
-      expect(envs.some((env) => env.includes('MALLOC_ARENA_MAX=2'))).toBe(true);
-    } finally {
-      await server.stop('SIGKILL');
-    }
-  }, NPM_START_TIMEOUT_MS + 30_000);
+    },
+    NPM_START_TIMEOUT_MS + 30_000,
+  );
 
   it('answers 507 and keeps nothing when the disk fills up in the middle of an upload', async () => {
     // A real write failure, not a mock: the server may make no file as large as the upload

@@ -82,14 +82,21 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const thumbnails = new ThumbnailService(files, storage, cache, new Thumbnailer({ maxPixels: config.maxPixels, semaphore: sharpSlots }));
   const deletions = options.deletions ?? new LocalDeletionBus();
   deletions.subscribe((id) => files.forget(id));
-  const uploads = new UploadService(uploadRepository, storage, images, links, { maxFileSize: config.maxFileSize }, {
-    stored: (rows) =>
-      rows.forEach((row) => {
-        files.remember(row);
-        void thumbnails.anticipate(row.sha256);
-      }),
-    deleted: (id) => deletions.publish(id),
-  });
+  const uploads = new UploadService(
+    uploadRepository,
+    storage,
+    images,
+    links,
+    { maxFileSize: config.maxFileSize },
+    {
+      stored: (rows) =>
+        rows.forEach((row) => {
+          files.remember(row);
+          void thumbnails.anticipate(row.sha256);
+        }),
+      deleted: (id) => deletions.publish(id),
+    },
+  );
 
   const sweeper = new OrphanSweeper(uploadRepository, storage);
 

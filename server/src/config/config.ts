@@ -92,10 +92,20 @@ export class ConfigError extends Error {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** "100MB", "512 KiB", "1048576" -> bytes. */
@@ -134,7 +144,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
     if (value === undefined || value < min) {
-      problems.push(`${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`);
+      problems.push(
+        `${name}=${raw} is not valid: expected bytes or a size with a unit, such as 104857600, 100MiB or 512KB (KB/MB/GB count in 1000s; K/M/G and KiB/MiB/GiB in 1024s) (at least ${min} ${min === 1 ? 'byte' : 'bytes'})`,
+      );
       return fallback;
     }
     return value;
@@ -179,7 +191,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       if (raw === undefined) continue;
       const parsed = parseRateLimit(raw);
       if (parsed) limits[policy] = parsed;
-      else problems.push(`${name}=${raw} is not valid: expected <requests>/<window>, such as 10/1m, 600/60s or 5/1h (1 to 1000000 requests, a window of 1 s to 24 h)`);
+      else
+        problems.push(
+          `${name}=${raw} is not valid: expected <requests>/<window>, such as 10/1m, 600/60s or 5/1h (1 to 1000000 requests, a window of 1 s to 24 h)`,
+        );
     }
     return limits;
   };
@@ -223,7 +238,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keepAliveTimeout: integer('KEEP_ALIVE_TIMEOUT', 72_000, 100, 3_600_000),
     maxConnections: integer('MAX_CONNECTIONS', 4096, 1, 1_000_000),
     maxConnectionsPerIp: integer('MAX_CONNECTIONS_PER_IP', 128, 0, 1_000_000),
-
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return Object.freeze(config);

@@ -10,13 +10,7 @@ export class ApiKeyRepository {
   }
 
   listByUser(userId: string): Promise<ApiKeyRow[]> {
-    return this.db
-      .selectFrom('api_key')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .execute();
+    return this.db.selectFrom('api_key').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id').execute();
   }
 
   /** The key with this hash and its owner, in one query (it runs on every API request). */

@@ -27,7 +27,12 @@ export class UploadRepository {
       // A no-op update locks the user's row in both dialects (SQLite: the write lock at once,
       // rather than upgrading a read lock), so one user's concurrent uploads check their
       // quota one after another and cannot overshoot it together.
-      const user = await trx.updateTable('user').set({ quota_bytes: sql`quota_bytes` }).where('id', '=', userId).returning('quota_bytes').executeTakeFirst();
+      const user = await trx
+        .updateTable('user')
+        .set({ quota_bytes: sql`quota_bytes` })
+        .where('id', '=', userId)
+        .returning('quota_bytes')
+        .executeTakeFirst();
       const quota = user?.quota_bytes;
       if (quota !== null && quota !== undefined) {
         const { bytes } = await usageOf(trx, userId);

@@ -64,7 +64,6 @@ export class UploadService {
   private readonly tempFiles = new Set<string>();
   private readonly blobs: BlobStore;
 
-
   constructor(
     private readonly uploads: UploadRepository,
     private readonly storage: StorageDriver,
@@ -157,7 +156,10 @@ export class UploadService {
   }
 
   private tooLarge(label: string): AppError {
-    return new AppError('PAYLOAD_TOO_LARGE', `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`);
+    return new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `${label} is larger than this server's limit of ${formatBytes(this.limits.maxFileSize)} per file.`,
+    );
   }
 
   private async store(actor: Actor, parts: PendingPart[], images: ProcessedImage[], overrides: EmbedOverrides): Promise<UploadView[]> {
@@ -196,7 +198,11 @@ export class UploadService {
    * Places the bytes, then commits the rows that reference them. When that fails or the quota
    * refuses, the bytes no other upload references are removed again.
    */
-  private async placeAndInsert(userId: string, rows: NewUpload[], pathBySha: Map<string, string>): ReturnType<UploadRepository['insertWithinQuota']> {
+  private async placeAndInsert(
+    userId: string,
+    rows: NewUpload[],
+    pathBySha: Map<string, string>,
+  ): ReturnType<UploadRepository['insertWithinQuota']> {
     try {
       for (const [sha256, path] of pathBySha) await this.blobs.place(sha256, path);
       const result = await this.uploads.insertWithinQuota(userId, rows, (sha256) => this.blobs.ensure(sha256, pathBySha.get(sha256)!));

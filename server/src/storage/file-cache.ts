@@ -29,10 +29,7 @@ export class FileCache {
   constructor({ maxBytes, maxEntryBytes }: FileCacheOptions) {
     this.maxBytes = checkedSize('maxBytes', maxBytes);
     const defaultEntry = Math.min(Math.floor(maxBytes / 8), MAX_ENTRY_BYTES_CAP);
-    this.maxEntryBytes = Math.min(
-      checkedSize('maxEntryBytes', maxEntryBytes ?? defaultEntry),
-      this.maxBytes,
-    );
+    this.maxEntryBytes = Math.min(checkedSize('maxEntryBytes', maxEntryBytes ?? defaultEntry), this.maxBytes);
   }
 
   /** Bytes of file contents held. */

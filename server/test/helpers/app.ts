@@ -50,7 +50,11 @@ export async function createTestApp(
     config,
     async newUser() {
       const username = `u${randomBase62(10)}`;
-      const response = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password: 'correct horse battery' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { username, password: 'correct horse battery' },
+      });
       if (response.statusCode !== 201) throw new Error(`register failed: ${response.statusCode} ${response.body}`);
       const body = response.json<{ token: string; user: { id: string } }>();
       return { token: body.token, username: username.toLowerCase(), userId: body.user.id };

@@ -8,7 +8,8 @@ export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 /** Both dialects run in CI; `TEST_DIALECTS=sqlite` narrows a local run, and only a local one. */
 export const DIALECTS: Dialect[] = (process.env.TEST_DIALECTS?.split(',') as Dialect[] | undefined) ?? ['sqlite', 'postgres'];
-if (process.env.CI && DIALECTS.length < 2) throw new Error(`TEST_DIALECTS=${process.env.TEST_DIALECTS} would drop dialects from CI, which runs them all`);
+if (process.env.CI && DIALECTS.length < 2)
+  throw new Error(`TEST_DIALECTS=${process.env.TEST_DIALECTS} would drop dialects from CI, which runs them all`);
 
 /** A migrated, empty database of the dialect, dropped after the file's tests. */
 export async function testDatabase(dialect: Dialect, dataDir: string): Promise<DatabaseHandle> {

@@ -12,10 +12,16 @@ function noise(width: number, height: number, seed = 1): Buffer {
 }
 
 export const png = (width = 64, height = 48, seed = 1): Promise<Buffer> =>
-  sharp(noise(width, height, seed), { raw: { width, height, channels: 3 } }).png().toBuffer();
+  sharp(noise(width, height, seed), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
 export const jpeg = (width = 64, height = 48, seed = 1): Promise<Buffer> =>
-  sharp(noise(width, height, seed), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  sharp(noise(width, height, seed), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 
 export const solidPng = (width: number, height: number, color: string): Promise<Buffer> =>
-  sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
+  sharp({ create: { width, height, channels: 3, background: color } })
+    .png()
+    .toBuffer();

@@ -12,7 +12,11 @@ export async function multipart(parts: Part[], fields: Record<string, string> = 
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   for (const part of parts) {
-    form.append(part.field ?? 'files[]', new Blob([new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }), part.filename);
+    form.append(
+      part.field ?? 'files[]',
+      new Blob([new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }),
+      part.filename,
+    );
   }
   const request = new Request('http://localhost/', { method: 'POST', body: form });
   return {

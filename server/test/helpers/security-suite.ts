@@ -16,7 +16,12 @@ export interface ProtectedRoute {
  */
 export function securitySuite(getApp: () => TestApp, route: ProtectedRoute): void {
   const call = async (headers: Record<string, string>, id = 'AAAAAAAAAA') =>
-    getApp().app.inject({ method: route.method, url: route.url.replace(':id', id), headers, ...(route.payload ? { payload: route.payload } : {}) });
+    getApp().app.inject({
+      method: route.method,
+      url: route.url.replace(':id', id),
+      headers,
+      ...(route.payload ? { payload: route.payload } : {}),
+    });
   const expect401 = (response: Awaited<ReturnType<typeof call>>) => {
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', request_id: expect.any(String) });
@@ -32,14 +37,19 @@ export function securitySuite(getApp: () => TestApp, route: ProtectedRoute): voi
     const t = getApp();
     const { token } = await t.newUser();
     const keys = await t.app.inject({ method: 'GET', url: '/api/keys', headers: { token } });
-    for (const key of keys.json<{ id: string }[]>()) await t.app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: { token } });
+    for (const key of keys.json<{ id: string }[]>())
+      await t.app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: { token } });
     expect401(await call({ token }));
   });
   if (route.method !== 'GET') {
     it('refuses a cookie-authenticated change without the CSRF token', async () => {
       const t = getApp();
       const { username } = await t.newUser();
-      const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'correct horse battery' } });
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: 'correct horse battery' },
+      });
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
       const attempts: Record<string, string>[] = [{ cookie }, { cookie, 'x-csrf-token': 'forged' }];
       for (const headers of attempts) {
@@ -58,7 +68,11 @@ export function securitySuite(getApp: () => TestApp, route: ProtectedRoute): voi
       const id = await resourceOf(t, owner.token);
       const response = await call({ token: stranger.token }, id);
       expect(response.statusCode).toBe(404);
-      const still = await t.app.inject({ method: 'GET', url: route.url.startsWith('/api/keys') ? '/api/keys' : `/api/uploads/${id}`, headers: { token: owner.token } });
+      const still = await t.app.inject({
+        method: 'GET',
+        url: route.url.startsWith('/api/keys') ? '/api/keys' : `/api/uploads/${id}`,
+        headers: { token: owner.token },
+      });
       expect(still.statusCode).toBe(200);
       if (route.url.startsWith('/api/keys')) expect(still.json<{ id: string }[]>().some((k) => k.id === id)).toBe(true);
     });

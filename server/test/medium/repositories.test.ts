@@ -177,7 +177,6 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     RACE_TIMEOUT_MS,
   );
 
-
   it('lists live uploads newest first with a keyset cursor, and sums usage', async () => {
     const userId = await newUser();
     const rows = Array.from({ length: 5 }, (_, i) => upload(userId, `${i}`.padStart(64, 'e'), 10 * (i + 1)));

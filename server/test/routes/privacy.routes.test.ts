@@ -57,6 +57,9 @@ describe('what an upload keeps and what it drops, through the API', () => {
     const response = await upload('bomb.png', await readFile(path));
     expect(performance.now() - started).toBeLessThan(1000);
     expect(response.statusCode).toBe(413);
-    expect(response.json()).toMatchObject({ code: 'IMAGE_TOO_LARGE', message: 'files[0] (bomb.png) is 60000x60000 pixels, over the limit of 50000000 pixels' });
+    expect(response.json()).toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+      message: 'files[0] (bomb.png) is 60000x60000 pixels, over the limit of 50000000 pixels',
+    });
   });
 });

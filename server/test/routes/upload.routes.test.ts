@@ -7,7 +7,6 @@ import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png, solidPng } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
 
-
 describe.each(DIALECTS)('uploads on %s', (dialect) => {
   let t: TestApp;
   let token: string;
@@ -21,8 +20,7 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const body = await multipart(parts);
     return t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token: key }, payload: body.payload });
   };
-  const list = async (key = token, query = '') =>
-    t.app.inject({ method: 'GET', url: `/api/uploads${query}`, headers: { token: key } });
+  const list = async (key = token, query = '') => t.app.inject({ method: 'GET', url: `/api/uploads${query}`, headers: { token: key } });
   const tempFiles = () => readdir(t.container.storage.tempDir);
 
   it('stores several files[] parts in request order and returns the upload objects', async () => {
@@ -88,7 +86,7 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     }
   });
 
-  it('gets one upload, hides other users\' uploads as 404, and deletes with 410 afterwards', async () => {
+  it("gets one upload, hides other users' uploads as 404, and deletes with 410 afterwards", async () => {
     const created = (await upload([{ filename: 'del.png', data: await png(12, 12, 7) }])).json<{ files: Upload[] }>().files[0]!;
     const got = await t.app.inject({ method: 'GET', url: `/api/uploads/${created.id}`, headers: { token } });
     expect(got.statusCode).toBe(200);
@@ -128,7 +126,8 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
   });
 
   it('deletes through delete_url only on POST, after a confirmation page', async () => {
-    const created = (await upload([{ filename: '<img src=x onerror=alert(1)>.png', data: await png(9, 9, 9) }])).json<{ files: Upload[] }>().files[0]!;
+    const created = (await upload([{ filename: '<img src=x onerror=alert(1)>.png', data: await png(9, 9, 9) }])).json<{ files: Upload[] }>()
+      .files[0]!;
     const path = created.delete_url.slice(PUBLIC_URL.length);
     const confirm = await t.app.inject({ method: 'GET', url: path });
     expect(confirm.statusCode).toBe(200);
@@ -157,13 +156,33 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     it.each([
       ['no files[] part', async () => multipart([], { title: 'hello' }), 400, 'NO_FILES'],
       ['an empty file', async () => multipart([{ filename: 'empty.png', data: Buffer.alloc(0) }]), 400, 'EMPTY_FILE'],
-      ['a text file named .png', async () => multipart([{ filename: 'notes.png', data: Buffer.from('just some notes\n'.repeat(20)), type: 'image/png' }]), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-      ['a file over MAX_FILE_SIZE', async () => multipart([{ filename: 'big.png', data: Buffer.alloc(301_000, 1) }]), 413, 'PAYLOAD_TOO_LARGE'],
-      ['more parts than MAX_FILES', async () => multipart(await Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => ({ filename: `${i}.png`, data: await png(4, 4, i) })))), 400, 'TOO_MANY_FILES'],
+      [
+        'a text file named .png',
+        async () => multipart([{ filename: 'notes.png', data: Buffer.from('just some notes\n'.repeat(20)), type: 'image/png' }]),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'a file over MAX_FILE_SIZE',
+        async () => multipart([{ filename: 'big.png', data: Buffer.alloc(301_000, 1) }]),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'more parts than MAX_FILES',
+        async () => multipart(await Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => ({ filename: `${i}.png`, data: await png(4, 4, i) })))),
+        400,
+        'TOO_MANY_FILES',
+      ],
     ])('%s', async (_label, build, status, code) => {
       const before = await count();
       const body = await build();
-      const response = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token }, payload: body.payload });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/upload',
+        headers: { ...body.headers, token },
+        payload: body.payload,
+      });
       expect(response.statusCode).toBe(status);
       expect(response.json()).toMatchObject({ statusCode: status, code, request_id: expect.any(String) });
       expect(response.json().message).not.toMatch(/\/tmp|\/work|at .*\.ts/);
@@ -199,7 +218,12 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     });
 
     it('refuses a body that is not multipart with 400', async () => {
-      const response = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { token, 'content-type': 'application/json' }, payload: '{"files":[]}' });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/upload',
+        headers: { token, 'content-type': 'application/json' },
+        payload: '{"files":[]}',
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('MALFORMED_MULTIPART');
     });
@@ -207,7 +231,12 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     it('refuses a malformed multipart body with 400', async () => {
       const before = await count();
       const payload = Buffer.from('--XX\r\nContent-Disposition: form-data; name="files[]"; filename="a.png"\r\n\r\n\x89PNG partial');
-      const response = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { token, 'content-type': 'multipart/form-data; boundary=XX' }, payload });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/upload',
+        headers: { token, 'content-type': 'multipart/form-data; boundary=XX' },
+        payload,
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('MALFORMED_MULTIPART');
       await expectNothingStored(before);

@@ -144,9 +144,7 @@ describe('FileCache', () => {
     it('shares one read among concurrent loads of a key', async () => {
       const cache = new FileCache({ maxBytes: 1000 });
       const reader = countingRead(chunks);
-      const loads = await Promise.all(
-        Array.from({ length: 20 }, () => cache.load('k', whole.length, reader.read)),
-      );
+      const loads = await Promise.all(Array.from({ length: 20 }, () => cache.load('k', whole.length, reader.read)));
       expect(reader.calls).toBe(1);
       expect(loads.every((buf) => buf === loads[0] && buf?.equals(whole))).toBe(true);
       expect(cache.count).toBe(1);

@@ -133,12 +133,30 @@ describe('JPEG', () => {
   });
 
   it('strips the same however the bytes are cut into chunks', () => {
-    const input = bytes(SOI, [0xff], jfif, exif, comment, tables, frame, scanHeader, scanData, comment, huffman, scanHeader, scanData, EOI, 'trailer');
+    const input = bytes(
+      SOI,
+      [0xff],
+      jfif,
+      exif,
+      comment,
+      tables,
+      frame,
+      scanHeader,
+      scanData,
+      comment,
+      huffman,
+      scanHeader,
+      scanData,
+      EOI,
+      'trailer',
+    );
     const whole: Buffer[] = [];
     const wholeStripper = new JpegStripper((piece) => whole.push(Buffer.from(piece)));
     wholeStripper.push(input);
     wholeStripper.end();
-    expect(Buffer.concat(whole).equals(bytes(SOI, [0xff], jfif, tables, frame, scanHeader, scanData, huffman, scanHeader, scanData, EOI))).toBe(true);
+    expect(
+      Buffer.concat(whole).equals(bytes(SOI, [0xff], jfif, tables, frame, scanHeader, scanData, huffman, scanHeader, scanData, EOI)),
+    ).toBe(true);
     for (const size of [1, 2, 3, 5, 7, 13]) {
       const pieces: Buffer[] = [];
       const stripper = new JpegStripper((piece) => pieces.push(Buffer.from(piece)));
@@ -171,7 +189,7 @@ describe('JPEG', () => {
     expect(output.equals(input)).toBe(true);
   });
 
-  it('finds metadata and markers megabytes in, across the reader\'s windows', async () => {
+  it("finds metadata and markers megabytes in, across the reader's windows", async () => {
     // 3 MiB of scan data with stuffed 0xFF00 pairs throughout, so markers and stuffing land
     // on every side of the 1 MiB read windows; a comment and a second scan follow.
     const longScan = Buffer.alloc(3 * 1024 ** 2 + 7, 0x5a);
@@ -219,7 +237,7 @@ describe('PNG', () => {
     expect(unchanged).toBe(true);
   });
 
-  it('walks megabytes of IDAT chunks, with headers across the reader\'s windows, to metadata at the end', async () => {
+  it("walks megabytes of IDAT chunks, with headers across the reader's windows, to metadata at the end", async () => {
     // 8 KiB IDAT chunks as libpng writes them, an odd-sized one first so chunk headers do not
     // line up with the 1 MiB read windows; the text chunk sits past the third window.
     const idats = [pngChunk('IDAT', Buffer.alloc(1001, 1)), ...Array.from({ length: 400 }, () => pngChunk('IDAT', Buffer.alloc(8192, 2)))];

@@ -101,7 +101,14 @@ describe('Accept header', () => {
 describe('configuration', () => {
   it('has working defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, storage: 'local', registration: 'open', maxFiles: 20, publicUrl: 'http://localhost:3000', databaseUrl: undefined });
+    expect(config).toMatchObject({
+      port: 3000,
+      storage: 'local',
+      registration: 'open',
+      maxFiles: 20,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -12,7 +12,10 @@ export const initialSchema = (dialect: Dialect): Migration => ({
       .addColumn('value', 'text', (c) => c.notNull())
       .execute();
     // Signs deletion links (HMAC of the upload id), so no per-upload secret is stored.
-    await db.insertInto('setting').values({ key: 'deletion_key', value: randomBytes(32).toString('hex') }).execute();
+    await db
+      .insertInto('setting')
+      .values({ key: 'deletion_key', value: randomBytes(32).toString('hex') })
+      .execute();
 
     await db.schema
       .createTable('user')

@@ -26,7 +26,10 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
 
   app.get(
     '/api/keys',
-    { config: { auth: true }, schema: { tags: ['keys'], summary: 'Your API keys (never their secrets)', response: { 200: Type.Array(ApiKeyResponse) } } },
+    {
+      config: { auth: true },
+      schema: { tags: ['keys'], summary: 'Your API keys (never their secrets)', response: { 200: Type.Array(ApiKeyResponse) } },
+    },
     async (request) => apiKeys.list(actorOf(request)),
   );
 
@@ -34,7 +37,12 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
     '/api/keys',
     {
       config: { auth: true },
-      schema: { tags: ['keys'], summary: 'Create an API key; its secret is shown only in this answer', body: CreateKeyBody, response: { 201: CreatedKeyResponse } },
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key; its secret is shown only in this answer',
+        body: CreateKeyBody,
+        response: { 201: CreatedKeyResponse },
+      },
     },
     async (request, reply) => reply.code(201).send(await apiKeys.create(actorOf(request), request.body.name.trim())),
   );

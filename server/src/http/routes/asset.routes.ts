@@ -5,7 +5,11 @@ import type { App } from '../types.js';
 export async function assetRoutes(app: App): Promise<void> {
   for (const url of ['/favicon.svg', '/favicon.ico']) {
     app.get(url, async (_request, reply) =>
-      reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').header('x-content-type-options', 'nosniff').send(FAVICON_SVG),
+      reply
+        .type('image/svg+xml')
+        .header('cache-control', 'public, max-age=86400')
+        .header('x-content-type-options', 'nosniff')
+        .send(FAVICON_SVG),
     );
   }
 }

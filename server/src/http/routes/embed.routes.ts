@@ -1,7 +1,13 @@
 import { Type } from 'typebox';
 import type { EmbedService } from '../../services/embed.service.js';
 import { actorOf } from '../plugins/auth.plugin.js';
-import { EmbedFieldsResponse, EmbedPatchBody, EmbedPreviewResponse, EmbedSettingsResponse, OEmbedResponse } from '../schemas/embed.schemas.js';
+import {
+  EmbedFieldsResponse,
+  EmbedPatchBody,
+  EmbedPreviewResponse,
+  EmbedSettingsResponse,
+  OEmbedResponse,
+} from '../schemas/embed.schemas.js';
 import type { App } from '../types.js';
 import { embedTagsHtml } from '../views/share-page.js';
 
@@ -12,7 +18,14 @@ export interface EmbedRoutesOptions {
 export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Promise<void> {
   app.get(
     '/api/me/embed',
-    { config: { auth: true }, schema: { tags: ['embeds'], summary: 'Your embed templates, the server defaults under them, and the result', response: { 200: EmbedSettingsResponse } } },
+    {
+      config: { auth: true },
+      schema: {
+        tags: ['embeds'],
+        summary: 'Your embed templates, the server defaults under them, and the result',
+        response: { 200: EmbedSettingsResponse },
+      },
+    },
     async (request) => embeds.getSettings(actorOf(request)),
   );
 
@@ -20,7 +33,12 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
     '/api/me/embed',
     {
       config: { auth: true },
-      schema: { tags: ['embeds'], summary: 'Change your embed templates (null = back to the server default)', body: EmbedPatchBody, response: { 200: EmbedSettingsResponse } },
+      schema: {
+        tags: ['embeds'],
+        summary: 'Change your embed templates (null = back to the server default)',
+        body: EmbedPatchBody,
+        response: { 200: EmbedSettingsResponse },
+      },
     },
     async (request) => embeds.updateSettings(actorOf(request), request.body),
   );
@@ -31,7 +49,7 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
       config: { auth: true },
       schema: {
         tags: ['embeds'],
-        summary: "Exactly the tags (and oEmbed) the share page of one of your uploads emits",
+        summary: 'Exactly the tags (and oEmbed) the share page of one of your uploads emits',
         querystring: Type.Object({ upload: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
         response: { 200: EmbedPreviewResponse },
       },
@@ -44,7 +62,10 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
 
   app.get(
     '/api/admin/embed',
-    { config: { auth: true }, schema: { tags: ['embeds'], summary: 'Server-wide embed defaults (admin)', response: { 200: EmbedFieldsResponse } } },
+    {
+      config: { auth: true },
+      schema: { tags: ['embeds'], summary: 'Server-wide embed defaults (admin)', response: { 200: EmbedFieldsResponse } },
+    },
     async (request) => embeds.getServerDefaults(actorOf(request)),
   );
 
@@ -52,7 +73,12 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
     '/api/admin/embed',
     {
       config: { auth: true },
-      schema: { tags: ['embeds'], summary: 'Change the server-wide embed defaults (admin; null = built-in)', body: EmbedPatchBody, response: { 200: EmbedFieldsResponse } },
+      schema: {
+        tags: ['embeds'],
+        summary: 'Change the server-wide embed defaults (admin; null = built-in)',
+        body: EmbedPatchBody,
+        response: { 200: EmbedFieldsResponse },
+      },
     },
     async (request) => embeds.updateServerDefaults(actorOf(request), request.body),
   );
@@ -63,7 +89,12 @@ export async function embedRoutes(app: App, { embeds }: EmbedRoutesOptions): Pro
       schema: {
         tags: ['embeds'],
         summary: 'oEmbed for a share link of this server',
-        querystring: Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }), format: Type.Optional(Type.String({ maxLength: 10 })), maxwidth: Type.Optional(Type.Integer()), maxheight: Type.Optional(Type.Integer()) }),
+        querystring: Type.Object({
+          url: Type.String({ minLength: 1, maxLength: 2048 }),
+          format: Type.Optional(Type.String({ maxLength: 10 })),
+          maxwidth: Type.Optional(Type.Integer()),
+          maxheight: Type.Optional(Type.Integer()),
+        }),
         response: { 200: OEmbedResponse },
       },
     },

@@ -53,7 +53,10 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
 
   app.get(
     '/d/:id/:secret',
-    { config: { limit: 'deletion-link' }, schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams } },
+    {
+      config: { limit: 'deletion-link' },
+      schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams },
+    },
     async (request, reply) =>
       htmlPage(reply, 'deletion', async () =>
         deletionConfirmPage(await uploads.checkDeletionLink(request.params.id, request.params.secret)),
@@ -70,7 +73,11 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
     '/d/:id/:secret',
     {
       config: { limit: 'deletion-link' },
-      schema: { tags: ['files'], summary: 'Deletion link: deletes the upload (an HTML page, or 204 to a client asking for JSON)', params: DeleteParams },
+      schema: {
+        tags: ['files'],
+        summary: 'Deletion link: deletes the upload (an HTML page, or 204 to a client asking for JSON)',
+        params: DeleteParams,
+      },
     },
     async (request, reply) => {
       const remove = () => uploads.deleteWithSecret(request.params.id, request.params.secret);

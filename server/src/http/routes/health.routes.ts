@@ -10,7 +10,9 @@ export interface HealthRoutesOptions {
 const Status = Type.Object({ status: Type.String() });
 
 export async function healthRoutes(app: App, { ready }: HealthRoutesOptions): Promise<void> {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Status } } }, async () => ({
+    status: 'ok',
+  }));
 
   app.get(
     '/readyz',

@@ -2,13 +2,15 @@ import { type Static, type TBoolean, type TString, Type } from 'typebox';
 import { COLOR_PATTERN, EMBED_LIMITS } from '../../domain/embed-template.js';
 
 const template = (description: string) =>
-  Type.String({ maxLength: EMBED_LIMITS.template.chars, description: `${description}. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name}` });
+  Type.String({
+    maxLength: EMBED_LIMITS.template.chars,
+    description: `${description}. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name}`,
+  });
 /**
  * `type: [x, 'null']` rather than anyOf: Ajv's type coercion (needed for query strings) would
  * otherwise turn a null into "" or false in the first branch it tries.
  */
-const nullable = <T extends TString | TBoolean>(schema: T) =>
-  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+const nullable = <T extends TString | TBoolean>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 
 const fields = {
   enabled: Type.Boolean({ description: 'Off = the link shows the bare image, without text or colour' }),
@@ -16,7 +18,11 @@ const fields = {
   title: template(`Embed title; cut at ${EMBED_LIMITS.title.bytes} bytes`),
   description: template(`Embed text; cut at ${EMBED_LIMITS.description.bytes} bytes`),
   author: template('Author line (oEmbed author_name)'),
-  author_url: Type.String({ maxLength: EMBED_LIMITS.url.chars, pattern: '^(|https?://\\S+)$', description: 'Link of the author line; empty = this server' }),
+  author_url: Type.String({
+    maxLength: EMBED_LIMITS.url.chars,
+    pattern: '^(|https?://\\S+)$',
+    description: 'Link of the author line; empty = this server',
+  }),
   color: Type.String({ pattern: COLOR_PATTERN.source, description: '"auto" (the image\'s dominant colour) or #rrggbb' }),
 };
 
