@@ -23,10 +23,11 @@ import { type Part, postUpload, type Upload } from './helpers/uploads.js';
  * The issue asks for about 200 kills over 2,000 uploads. A restart costs 1.5 to 3 s on an idle
  * 2-core machine, and up to 10 s on a loaded one, so the run stops at whichever comes first,
  * the kill count or the time budget, and insists on a floor of kills so that a slow machine
- * cannot make it pass with too few.
+ * cannot make it pass with too few. The budget is per database, and CI runs the suite on two
+ * Node versions: 90 s keeps the four runs within CI's time while giving dozens of kills.
  */
 const KILLS = 200;
-const BUDGET_MS = 3 * 60_000;
+const BUDGET_MS = 90_000;
 const MIN_KILLS = 15;
 /** Uploads (201s) after which a round's kill comes at the latest; it comes at a random point before. */
 const OPS_PER_ROUND = 10;
