@@ -137,7 +137,7 @@ export async function benchStartup(context: SectionContext): Promise<SectionResu
     rows,
     [
       'node -e is a bare node:http server: the cost of starting Node itself here, the baseline.',
-      'npm start = npm, then `tsc -b` finding the build up to date, then node server/dist/main.js.',
+      'npm start = npm, then server/build.js finding the bundle up to date, then node server/dist/main.js.',
       `Polled every ${POLL_MS} ms; the service runs with npm start's settings (no LOG_LEVEL), WORKERS=1.`,
       'CPU = user + system time of the process tree up to the first 200: less swayed by other work on the machine than wall time.',
     ],

@@ -13,12 +13,12 @@ import { ROOT, type RunningServer, startServer, until } from './helpers/server.j
 
 const run = promisify(execFile);
 
-/** What the start script needs: the root and server manifests, compiler configs and sources. */
-const COPIED = ['package.json', 'tsconfig.base.json', 'server/package.json', 'server/tsconfig.build.json', 'server/src'];
+/** What the start script needs: the root and server manifests, the lockfile, the build script and sources. */
+const COPIED = ['package.json', 'package-lock.json', 'server/package.json', 'server/build.js', 'server/src'];
 
 describe('npm start', () => {
   let copy: string;
-  /** When the compiler last wrote main.js: unchanged means nothing was compiled. */
+  /** When the build last wrote main.js: unchanged means nothing was built. */
   const built = async () => (await stat(join(copy, 'server/dist/main.js'))).mtimeMs;
 
   /** `npm start` in the copy, waiting until the banner is out (it follows the listen). */
@@ -32,7 +32,7 @@ describe('npm start', () => {
     copy = await tempDir();
     for (const path of COPIED) await cp(join(ROOT, path), join(copy, path), { recursive: true });
     await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-    // The first, full build (a minute or more on a loaded machine): what every later start skips.
+    // The first, full build (about a second): what every later start skips.
     await run('npm', ['run', 'build', '--silent'], { cwd: copy, timeout: 300_000 });
   }, 330_000);
 

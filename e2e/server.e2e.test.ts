@@ -236,7 +236,7 @@ describe('process lifecycle', () => {
     'starts with `npm start` on its embedded defaults (SQLite + files in DATA_DIR), with glibc held to 2 arenas',
     async () => {
       const dataDir = await tempDir();
-      // npm start compiles first: minutes, not seconds, on a loaded machine.
+      // npm start builds first (a second or so, more on a loaded machine).
       const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent'], NPM_START_TIMEOUT_MS);
       try {
         expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });

@@ -1,0 +1,51 @@
+// Builds server/dist/main.js, the server as one bundled file, unless nothing it is made from
+// changed since the last build. `npm start` runs this before the server, so a second start
+// costs a few milliseconds here instead of a compile. Plain JavaScript, so that checking
+// needs no compiler: esbuild is loaded only when a build is due. Types are checked by
+// `npm run typecheck`, not here (docs/decisions.md, "Start-up").
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SERVER = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(SERVER);
+const OUT = join(SERVER, 'dist', 'main.js');
+/** What the last build was made from: each input's path and modification time. */
+const STAMP = join(SERVER, 'dist', '.inputs');
+
+/** Native addons stay outside the bundle and load from node_modules as usual. */
+const EXTERNAL = ['sharp', 'better-sqlite3', 'pg-native'];
+
+function* files(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(path);
+    else yield path;
+  }
+}
+
+/** The sources, this script, and the lockfile (a dependency bundled in may have changed). */
+function inputs() {
+  const paths = [...files(join(SERVER, 'src')), fileURLToPath(import.meta.url), join(ROOT, 'package-lock.json')];
+  return paths.map((path) => `${relative(ROOT, path)} ${statSync(path).mtimeMs}`).join('\n');
+}
+
+const stamp = inputs();
+const upToDate = existsSync(OUT) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp;
+if (!upToDate) {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(SERVER, 'src', 'main.ts')],
+    outfile: OUT,
+    bundle: true,
+    // Not minified: stack traces in the logs keep their names and lines without a source map.
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  writeFileSync(STAMP, stamp);
+}
