@@ -1,24 +1,13 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Config } from '../config/config.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 
-/** How long a client may take, and how many connections it may hold (docs/configuration.md). */
-export interface ConnectionLimits {
-  /** Milliseconds for a request's headers to arrive. */
-  headersTimeout: number;
-  /** Milliseconds for a request's body to arrive, from the end of its headers... */
-  requestTimeout: number;
-  /** ...plus one second per this many bytes received: a large upload on a slow link earns its time. 0 = none. */
-  bodyMinRate: number;
-  /** Milliseconds a connection may stay silent while a request is received or answered. */
-  idleTimeout: number;
-  /** Milliseconds an idle keep-alive connection stays open between requests. */
-  keepAliveTimeout: number;
-  /** Connections open at once, in all. */
-  maxConnections: number;
-  /** Connections open at once from one client address; 0 = not counted (behind a reverse proxy). */
-  maxConnectionsPerIp: number;
-}
+/** How long a client may take, and how many connections it may hold (the settings in config.ts). */
+export type ConnectionLimits = Pick<
+  Config,
+  'headersTimeout' | 'requestTimeout' | 'bodyMinRate' | 'idleTimeout' | 'keepAliveTimeout' | 'maxConnections' | 'maxConnectionsPerIp'
+>;
 
 /** A connection over a cap lives this long at most, to be told so if its request comes quickly. */
 const REFUSED_LINGER_MS = 2_000;
