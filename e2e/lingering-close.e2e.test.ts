@@ -283,7 +283,10 @@ describe('answers sent before the body is read reach the client', { timeout: 120
      * A client that never stops on its own: sends the upload as fast as the server takes it
      * (or, once answered, `trickle` bytes every 50 ms) and reads whatever comes back.
      */
-    async function pushUntilCut(trickle?: number): Promise<{ answer: string; accepted: number; lingered: number }> {
+    async function pushUntilCut(
+      trickle?: number,
+      key: string | null = token,
+    ): Promise<{ answer: string; accepted: number; lingered: number }> {
       const boundary = 'xLINGERx';
       const partHead = `--${boundary}\r\nContent-Disposition: form-data; name="files[]"; filename="huge.png"\r\nContent-Type: image/png\r\n\r\n`;
       // Half-open allowed: the server's FIN (sent with its answer) must not stop this client.
@@ -302,7 +305,7 @@ describe('answers sent before the body is read reach the client', { timeout: 120
       const send = (bytes: Buffer) => socket.write(bytes, (error) => (accepted += error ? 0 : bytes.length));
       send(
         Buffer.from(
-          `POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\ntoken: ${token}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${partHead.length + SIZE}\r\n\r\n${partHead}`,
+          `POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n${key === null ? '' : `token: ${key}\r\n`}Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${partHead.length + SIZE}\r\n\r\n${partHead}`,
         ),
       );
       const chunk = Buffer.alloc(64 * 1024);
@@ -323,6 +326,14 @@ describe('answers sent before the body is read reach the client', { timeout: 120
       expect(answer).toMatch(/^HTTP\/1\.1 413 [^]*\r\nconnection: close\r\n[^]*"code":"PAYLOAD_TOO_LARGE"/i);
       expect(accepted).toBeGreaterThan(MAX_FILE_SIZE);
       expect(accepted).toBeLessThan(MAX_FILE_SIZE + LINGER.bytes + SLACK);
+    });
+
+    it('is answered 401 before its body is read, and the server still stops reading after LINGER.bytes more', async () => {
+      // Refused in a hook, before anything reads the body: Node then discards the body itself,
+      // and the request emits no more data, so the bound must be counted on the socket.
+      const { answer, accepted } = await pushUntilCut(undefined, null);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n[^]*"code":"UNAUTHORIZED"/i);
+      expect(accepted).toBeLessThan(LINGER.bytes + SLACK);
     });
 
     it('is cut off LINGER.ms after the answer when the client only trickles', async () => {

@@ -31,9 +31,19 @@ function drainThenClose(socket: Socket, request: IncomingMessage): void {
   // The write side only: the answer is flushed, then FIN tells the client we are done.
   socket.end();
   const timer = setTimeout(() => socket.destroy(), LINGER.ms);
-  socket.once('close', () => clearTimeout(timer));
+  // A body nobody began to read (refused in a hook) is discarded by Node itself, and such a
+  // request emits no data: its bytes are watched on the socket too.
+  const start = socket.bytesRead;
+  const watch = setInterval(() => {
+    if (socket.bytesRead - start > LINGER.bytes) close();
+  }, 10);
+  socket.once('close', () => {
+    clearTimeout(timer);
+    clearInterval(watch);
+  });
   // Body drained, or past the bound: close as Node would have, once the answer and FIN are out.
   const close = () => {
+    clearInterval(watch);
     request.removeListener('data', count);
     request.pause();
     if (socket.writableFinished) socket.destroy();
