@@ -100,8 +100,12 @@ export class OrphanSweeper {
       if (referenced.has(sha256)) continue;
       if (kind === 'blob') {
         if (await this.blobs.collect(sha256)) result.blobs += 1;
-      } else if ((await this.storage.stat(blobKey(sha256))) === undefined) {
-        // Only once its original is gone: else collect() removes both, in the order thumbnails rely on.
+      } else if (
+        (await this.storage.stat(blobKey(sha256))) === undefined &&
+        (await this.storage.stat(thumbnailKey(sha256))) !== undefined
+      ) {
+        // Only once its original is gone: else collect() removes both, in the order thumbnails
+        // rely on. Still there: collect() may have taken it already, listed before its original.
         await this.storage.delete(thumbnailKey(sha256));
         result.thumbnails += 1;
       }
