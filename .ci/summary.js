@@ -22,6 +22,13 @@ for (const [label, file] of process.argv.slice(2).map((arg) => arg.split('='))) 
   const brokenFiles = report.testResults.filter(
     (result) => result.status === 'failed' && result.assertionResults.every((test) => test.status === 'passed'),
   );
+  // Named here, next to the last line, so a failure in a long log is found without scrolling.
+  for (const result of report.testResults) {
+    for (const test of result.assertionResults.filter((t) => t.status === 'failed')) {
+      const why = (test.failureMessages[0] ?? '').split('\n')[0].slice(0, 300);
+      console.log(`${label}: failed: ${result.name.replace(`${process.cwd()}/`, '')} > ${test.fullName}: ${why}`);
+    }
+  }
   for (const name of skips) console.log(`${label}: skipped, which CI counts as failed: ${name}`);
   for (const result of brokenFiles) console.log(`${label}: file failed outside its tests: ${result.name} ${result.message}`);
   const runFailed = report.numFailedTests + skips.length + brokenFiles.length;
