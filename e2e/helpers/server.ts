@@ -1,9 +1,56 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addResponseSource, checkingContract, observe } from '../../server/test/helpers/contract-check.js';
+import type { ObservedResponse } from '../../server/test/helpers/contract.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RECORDER = new URL('./contract-recorder.mjs', import.meta.url).href;
+
+/** A response as contract-recorder.mjs wrote it down in the server's process. */
+type RecordedResponse = ObservedResponse & { hidden: boolean };
+
+/**
+ * Has the contract test judge every response a server started here sends (whoever asked:
+ * fetch, a bare socket, Chromium, the SDK, the CLI). The server's processes write them down
+ * (contract-recorder.mjs, one file per process) before each answer leaves; the records are
+ * read before each test's verdict, and once more when the file ends, with whatever came last.
+ * Returns the environment that turns the recorder on.
+ */
+function recordResponses(env: Record<string, string>): Record<string, string> {
+  if (!checkingContract) return {};
+  const directory = mkdtempSync(join(tmpdir(), 'di-contract-'));
+  const read = new Map<string, number>();
+  const readRecords = () => {
+    for (const name of readdirSync(directory)) {
+      const path = join(directory, name);
+      const from = read.get(path) ?? 0;
+      const size = statSync(path).size;
+      if (size <= from) continue;
+      const bytes = Buffer.alloc(size - from);
+      const fd = openSync(path, 'r');
+      try {
+        readSync(fd, bytes, 0, bytes.length, from);
+      } finally {
+        closeSync(fd);
+      }
+      // Whole lines only: a process killed mid-write (the crash tests) leaves a partial last one.
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      read.set(path, from + end);
+      for (const line of bytes.subarray(0, end).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        const { hidden, ...response } = JSON.parse(line) as RecordedResponse;
+        if (!hidden) observe(response);
+      }
+    }
+  };
+  addResponseSource({ read: readRecords, dispose: () => rmSync(directory, { recursive: true, force: true }) });
+  return { CONTRACT_RECORD: directory, NODE_OPTIONS: `--import ${RECORDER}${env.NODE_OPTIONS ? ` ${env.NODE_OPTIONS}` : ''}` };
+}
 
 export interface RunningServer {
   url: string;
@@ -61,6 +108,7 @@ export async function startServer(
       LOG_LEVEL: 'warn',
       RATE_LIMIT: 'off',
       ...env,
+      ...recordResponses(env),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

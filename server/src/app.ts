@@ -6,6 +6,7 @@ import type { Container } from './container.js';
 import { randomBase62 } from './domain/ids.js';
 import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
+import { docsPlugin } from './http/plugins/docs.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin, sendError } from './http/plugins/errors.plugin.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.plugin.js';
@@ -124,6 +125,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     publicUrl: config.publicUrl,
   });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
+  await app.register(docsPlugin);
 
   // Raw files and thumbnails in memory skip Fastify's request cycle, unless their hits are being
   // logged (LOG_LEVEL=debug: every hit must then be) or the server is draining (new requests get

@@ -5,6 +5,7 @@ import type { Dialect } from '../../src/db/database.js';
 import { randomBase62 } from '../../src/domain/ids.js';
 import type { App } from '../../src/http/types.js';
 import { atFileEnd } from './cleanup.js';
+import { checkResponsesOf } from './contract-check.js';
 import { testDatabase } from './database.js';
 import { tempDir } from './temp-dir.js';
 
@@ -25,7 +26,10 @@ export interface TestApp {
 
 /**
  * A full app (real database of the dialect, real local storage in a temp dir) for inject()
- * tests. `env` takes the same variables as production; `beforeReady` may add hooks.
+ * tests. `env` takes the same variables as production; `beforeReady` may add hooks (and routes,
+ * which the contract check treats as the test's own). Every response the app sends is checked
+ * against packages/sdk/openapi.json (contract-check.ts): a test that receives one the spec
+ * does not allow fails.
  */
 export async function createTestApp(
   dialect: Dialect,
@@ -38,6 +42,7 @@ export async function createTestApp(
   const database = await testDatabase(dialect, dataDir);
   const container = await createContainer(config, { database, scrypt: TEST_SCRYPT });
   const app = await buildApp(container, options);
+  checkResponsesOf(app);
   options.beforeReady?.(app);
   await app.ready();
   atFileEnd(async () => {

@@ -36,3 +36,33 @@ export function pageHeaders(kind: PageKind, publicUrl: string): Record<string, s
 
 /** Strict-Transport-Security for every answer when the public URL is https (never over http, where browsers ignore it anyway). */
 export const hstsHeader = (publicUrl: string): string | undefined => (publicUrl.startsWith('https://') ? 'max-age=31536000' : undefined);
+
+/**
+ * The API reference at /docs (plugins/docs.plugin.ts), looser than the pages above because
+ * Scalar's page is an application: its script (served from here, hence 'self') starts from an
+ * inline script whose hashes the caller passes, and injects its own style sheets and style
+ * attributes (hence 'unsafe-inline' for styles, which run no code); it fetches the spec from
+ * /api/openapi.json and sends "try it" requests to this server (connect-src 'self'); its icons
+ * are inline SVG and data: URLs. Still nothing from another origin, no eval, no framing.
+ */
+export function docsPageHeaders(scriptHashes: readonly string[]): Record<string, string> {
+  const policy = [
+    "default-src 'none'",
+    `script-src 'self' ${scriptHashes.join(' ')}`.trim(),
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ];
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': policy.join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+    // The page is the same for everyone and changes only with the server: caches ask again.
+    'cache-control': 'no-cache',
+  };
+}
