@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import { docsPageHeaders } from '../views/page-headers.js';
 
-/** Where the reference lives; the page itself is at `/docs/` (its script's URL is relative to it). */
+/** Where the reference lives; the page itself answers at `/docs/`, so that its script's relative URL resolves. */
 export const DOCS_PREFIX = '/docs';
-/** Scalar's browser bundle, where its page loads it from. */
+/** Scalar's browser bundle, where its page loads it from (`js/scalar.js`, relative). */
 const SCRIPT_PATH = `${DOCS_PREFIX}/js/scalar.js`;
 /** The live spec the page renders, served by the openapi plugin. */
 export const DOCS_SPEC_URL = '/api/openapi.json';
 
 /**
- * Scalar's settings: nothing may come from another origin (the page is checked with the
- * network cut off, e2e/docs.browser.test.ts): no web fonts from fonts.scalar.com (the
- * system's fonts instead), and no buttons that open Scalar's hosted services.
+ * Scalar's settings. Nothing may come from another origin (e2e/docs.browser.test.ts cuts the
+ * network off): no web fonts from fonts.scalar.com (the system's fonts instead), and none of
+ * the buttons that lead to Scalar's hosted services.
  */
 const REFERENCE_CONFIGURATION = {
   url: DOCS_SPEC_URL,
@@ -24,17 +25,57 @@ const REFERENCE_CONFIGURATION = {
   showDeveloperTools: 'never',
   agent: { disabled: true },
   mcp: { disabled: true },
-  // The code samples the spec carries for each operation (x-codeSamples: curl and JavaScript) come first.
-  defaultHttpClient: { targetKey: 'shell', clientKey: 'curl' },
 } as const;
 
-/** The headers a reference answer keeps: what it is, and where a redirect goes. */
-const FORWARDED_HEADERS = ['content-type', 'location'] as const;
+/**
+ * Zod, inside Scalar's bundle, checks whether it may compile code by calling Function(''): the
+ * page's CSP forbids that (no 'unsafe-eval'), so the check fails, harmlessly but with an error
+ * in the console. Told to run without compiling, it does not check. Set before the bundle runs.
+ */
+const BEFORE_BUNDLE = 'globalThis.__zod_globalConfig = { jitless: true };\n';
 
-interface Answer {
-  status: number;
+interface Asset {
   headers: Record<string, string>;
   body: Buffer;
+  /** The body gzipped, for clients that take it: Scalar's bundle is 4.3 MB, 1.2 MB gzipped. */
+  gzipped?: Buffer;
+}
+
+interface Reference {
+  page: Asset;
+  script: Asset;
+}
+
+/** What Scalar's plugin answers for the page and its script, taken once from an instance of its own. */
+async function loadReference(): Promise<Reference> {
+  const { default: scalar } = await import('@scalar/fastify-api-reference');
+  const inner = Fastify({ logger: false });
+  try {
+    await inner.register(scalar, { routePrefix: DOCS_PREFIX, configuration: REFERENCE_CONFIGURATION });
+    const get = async (url: string) => {
+      const response = await inner.inject({ method: 'GET', url });
+      if (response.statusCode !== 200) throw new Error(`Scalar's plugin answered ${response.statusCode} for ${url}`);
+      return response.rawPayload;
+    };
+    const html = await get(`${DOCS_PREFIX}/`);
+    const script = Buffer.concat([Buffer.from(BEFORE_BUNDLE), await get(SCRIPT_PATH)]);
+    return {
+      page: { headers: docsPageHeaders(inlineScriptHashes(html.toString('utf8'))), body: html },
+      script: {
+        headers: {
+          'content-type': 'application/javascript; charset=utf-8',
+          // No version in its URL: revalidated each time, a 304 while unchanged.
+          'cache-control': 'no-cache',
+          etag: `"${createHash('sha256').update(script).digest('base64url').slice(0, 27)}"`,
+          vary: 'accept-encoding',
+        },
+        body: script,
+        gzipped: gzipSync(script),
+      },
+    };
+  } finally {
+    await inner.close();
+  }
 }
 
 /**
@@ -43,74 +84,41 @@ interface Answer {
  * own script included, so it works with no CDN and no network.
  *
  * Scalar's plugin is a 4.3 MB module (its browser bundle inlined, and an OpenAPI parser) that
- * takes 0.5-1 s to import on this machine: imported by buildApp it would double the server's
- * start-up (docs/decisions.md, "Start-up") and every test app's. So it is imported on the first
- * request for /docs, into a Fastify instance of its own that never listens, and the routes
- * here pass requests to it with inject(). The page's answers are fixed once loaded, so each is
- * made once and kept.
+ * takes 0.5-1 s to import: imported by buildApp, it would double the server's start-up
+ * (docs/decisions.md, "Start-up") and slow every test app. So it is imported on the first
+ * request for /docs, registered in a Fastify instance of its own that never listens, asked
+ * once for the page and the script (both fixed for the life of the process), and closed.
  */
 export const docsPlugin = fp(
   async (app: FastifyInstance) => {
-    let reference: Promise<FastifyInstance> | undefined;
-    const answers = new Map<string, Promise<Answer>>();
-
-    const load = async (): Promise<FastifyInstance> => {
-      const { default: scalar } = await import('@scalar/fastify-api-reference');
-      const inner = Fastify({ logger: false });
-      await inner.register(scalar, { routePrefix: DOCS_PREFIX, configuration: REFERENCE_CONFIGURATION });
-      await inner.ready();
-      return inner;
-    };
-
-    const answer = async (path: string): Promise<Answer> => {
-      reference ??= load().catch((error: unknown) => {
+    let reference: Promise<Reference> | undefined;
+    const loaded = () =>
+      (reference ??= loadReference().catch((error: unknown) => {
+        // Not kept: the next request tries again.
         reference = undefined;
         throw error;
-      });
-      const response = await (await reference).inject({ method: 'GET', url: path });
-      const headers: Record<string, string> = {};
-      for (const name of FORWARDED_HEADERS) {
-        const value = response.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
-      const body = response.rawPayload;
-      if (response.statusCode === 200 && /^text\/html/.test(headers['content-type'] ?? '')) {
-        Object.assign(headers, docsPageHeaders(inlineScriptHashes(body.toString('utf8'))));
-      } else if (response.statusCode === 200) {
-        // Scalar's script has no version in its URL: revalidated each time, and a 304 while unchanged.
-        headers['cache-control'] = 'no-cache';
-        headers.etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-      }
-      return { status: response.statusCode, headers, body };
-    };
+      }));
 
-    const serve = async (request: FastifyRequest, reply: FastifyReply) => {
-      const path = request.url.split('?')[0]!;
-      let cached = answers.get(path);
-      if (!cached) {
-        cached = answer(path);
-        answers.set(path, cached);
-        // Failures (the module failed to load) are not kept: the next request tries again.
-        cached.catch(() => answers.delete(path));
-      }
-      const { status, headers, body } = await cached;
-      // Only the page and its script are kept; anything else (the redirect to /docs/) is asked again.
-      if (status !== 200) answers.delete(path);
-      reply.code(status).headers(headers);
+    const send = (request: FastifyRequest, reply: FastifyReply, { headers, body, gzipped }: Asset) => {
+      reply.headers(headers);
       if (headers.etag !== undefined && request.headers['if-none-match'] === headers.etag) return reply.code(304).send();
+      if (gzipped && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(gzipped);
       return reply.send(body);
     };
 
     // hide: the reference describes the API; its own page and script are not part of it. Other
-    // paths under /docs are this server's 404s, in its error shape. (With ignoreTrailingSlash the
-    // first route takes /docs/ as well; Scalar redirects /docs there, so relative URLs resolve.)
-    app.get(DOCS_PREFIX, { schema: { hide: true } }, serve);
-    app.get(SCRIPT_PATH, { schema: { hide: true } }, serve);
+    // paths under /docs get this server's 404, in its error shape.
+    app.get(DOCS_PREFIX, { schema: { hide: true } }, async (request, reply) => {
+      // ignoreTrailingSlash (app.ts) brings /docs and /docs/ here; the page's relative URLs need the slash.
+      if (!request.url.split('?')[0]!.endsWith('/')) return reply.redirect(`${DOCS_PREFIX}/`, 301);
+      return send(request, reply, (await loaded()).page);
+    });
+    app.get(SCRIPT_PATH, { schema: { hide: true } }, async (request, reply) => send(request, reply, (await loaded()).script));
   },
   { name: 'docs' },
 );
 
-/** The CSP hash source of each inline script of a page: its exact text, hashed. */
+/** The CSP source of each inline script of a page: the hash of its exact text. */
 function inlineScriptHashes(html: string): string[] {
   const hashes: string[] = [];
   for (const match of html.matchAll(/<script\b(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)) {
