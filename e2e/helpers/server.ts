@@ -9,15 +9,15 @@ import { addResponseSource, checkingContract, observe } from '../../server/test/
 import type { ObservedResponse } from '../../server/test/helpers/contract.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RECORDER = new URL('./contract-recorder.mjs', import.meta.url).href;
+const RECORDER = new URL('./contract-recorder.js', import.meta.url).href;
 
-/** A response as contract-recorder.mjs wrote it down in the server's process. */
+/** A response as contract-recorder.js wrote it down in the server's process. */
 type RecordedResponse = ObservedResponse & { hidden: boolean };
 
 /**
  * Has the contract test judge every response a server started here sends (whoever asked:
  * fetch, a bare socket, Chromium, the SDK, the CLI). The server's processes write them down
- * (contract-recorder.mjs, one file per process) before each answer leaves; the records are
+ * (contract-recorder.js, one file per process) before each answer leaves; the records are
  * read before each test's verdict, and once more when the file ends, with whatever came last.
  * Returns the environment that turns the recorder on.
  */

@@ -77,7 +77,11 @@ if (checkingContract) {
 
 /** The body as the client gets it: text when it is a string or bytes, else only whether one is sent. */
 function bodyOf(payload: unknown, reply: FastifyReply): Pick<ObservedResponse, 'body' | 'bodyLength'> {
-  if (payload === null || payload === undefined) return { bodyLength: 0 };
+  // What onSend holds is not always sent: Fastify drops the body of a 1xx or 204 (lib/reply.js,
+  // onSendEnd), and Node's http that of a 304.
+  if (payload === null || payload === undefined || reply.statusCode < 200 || reply.statusCode === 204 || reply.statusCode === 304) {
+    return { bodyLength: 0 };
+  }
   if (typeof payload === 'string') return { body: payload, bodyLength: Buffer.byteLength(payload) };
   if (Buffer.isBuffer(payload)) return { body: payload.toString('utf8'), bodyLength: payload.length };
   // A stream (files): its length is in the header when the route knows it.
@@ -100,10 +104,11 @@ export function checkResponsesOf(app: App): void {
   });
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done) => {
     const { url: route, schema } = request.routeOptions;
-    const hidden = (schema as { hide?: boolean } | undefined)?.hide === true;
+    const hidden = schema?.hide === true;
     const testRoute = route !== undefined && testRoutes.has(route);
     if (!hidden && !(testRoute && reply.statusCode < 400)) {
-      const contentType = reply.getHeader('content-type');
+      // Fastify removes it from a 1xx or 204 along with the body.
+      const contentType = reply.statusCode === 204 || reply.statusCode < 200 ? undefined : reply.getHeader('content-type');
       observe({
         method: request.method,
         url: request.url,

@@ -174,7 +174,7 @@ export class ContractChecker {
     // strict: false — OpenAPI adds keywords JSON Schema does not know (example, discriminator).
     this.ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
     addFormats(this.ajv);
-    this.ajv.addSchema(this.spec as object, 'openapi.json');
+    this.ajv.addSchema(this.spec, 'openapi.json');
     this.templates = Object.keys(this.spec.paths ?? {})
       .map(template)
       .sort((a, b) => b.literalSegments - a.literalSegments);

@@ -11,10 +11,12 @@
  * Fastify's public diagnostics channel. Plain JavaScript: it must load without a compiler,
  * also into the bundled server of `npm start`.
  */
+import { Buffer } from 'node:buffer';
 import diagnostics from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import process from 'node:process';
 
 const directory = process.env.CONTRACT_RECORD;
 /** JSON bodies are small; a larger body is counted, not kept (files go through here too). */
