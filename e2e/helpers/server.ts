@@ -56,6 +56,8 @@ export interface RunningServer {
   url: string;
   port: number;
   process: ChildProcess;
+  /** Where the server's processes write down their responses for the contract check (contract-recorder.js); unset outside Vitest. */
+  contractRecords: string | undefined;
   /** Everything the process wrote, for assertions and failure messages. */
   output(): string;
   /** Sends a signal and waits for the exit code. */
@@ -97,6 +99,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const recording = recordResponses(env);
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     env: {
@@ -108,7 +111,7 @@ export async function startServer(
       LOG_LEVEL: 'warn',
       RATE_LIMIT: 'off',
       ...env,
-      ...recordResponses(env),
+      ...recording,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -132,6 +135,7 @@ export async function startServer(
   }
   return {
     url,
+    contractRecords: recording.CONTRACT_RECORD,
     port,
     process: child,
     output: () => output,

@@ -10,6 +10,9 @@ import { afterAll, afterEach, expect } from 'vitest';
 import type { App } from '../../src/http/types.js';
 import { ContractChecker, describeViolation, type ObservedResponse } from './contract.js';
 
+/** Violations listed in one failure message. */
+const MAX_LISTED = 40;
+
 let checker: ContractChecker | undefined;
 const violations: string[] = [];
 interface ResponseSource {
@@ -27,8 +30,20 @@ export function contractChecker(): ContractChecker {
   return checker;
 }
 
+/** The latest responses checked, for the check's own tests. */
+const recent: ObservedResponse[] = [];
+const RECENT = 200;
+
+/** The latest responses checked (at most 200), oldest first, after reading in recorded ones. */
+export function recentResponses(): ObservedResponse[] {
+  for (const source of sources) source.read();
+  return [...recent];
+}
+
 /** Checks one response; a violation fails the test running now (or the next one to end). */
 export function observe(response: ObservedResponse): void {
+  recent.push(response);
+  if (recent.length > RECENT) recent.shift();
   const problems = contractChecker().check(response);
   if (problems.length > 0) violations.push(describeViolation(response, problems, expect.getState().currentTestName ?? 'outside a test'));
 }
@@ -49,8 +64,11 @@ function verdict(): void {
   for (const source of sources) source.read();
   if (violations.length === 0) return;
   const found = violations.splice(0);
+  // A fuzzing test can break it thousands of times: the first ones say enough.
+  const shown = found.slice(0, MAX_LISTED);
+  if (found.length > shown.length) shown.push(`... and ${found.length - shown.length} more`);
   throw new Error(
-    `${found.length} response(s) broke the API contract (packages/sdk/openapi.json; regenerate it with npm run openapi if the code is right):\n${found.join('\n')}`,
+    `${found.length} response(s) broke the API contract (packages/sdk/openapi.json; regenerate it with npm run openapi if the code is right):\n${shown.join('\n')}`,
   );
 }
 

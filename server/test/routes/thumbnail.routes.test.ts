@@ -11,6 +11,7 @@ import { blobKey, thumbnailKey, type UploadView as Upload } from '../../src/serv
 import { FileCache } from '../../src/storage/file-cache.js';
 import type { App } from '../../src/http/types.js';
 import { createTestApp, TEST_SCRYPT, type TestApp } from '../helpers/app.js';
+import { checkResponsesOf } from '../helpers/contract-check.js';
 import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png } from '../helpers/fixtures.js';
 import { makeJpegWithPrivateMetadata, sha256 } from '../helpers/images.js';
@@ -42,6 +43,8 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
   const inNewProcess = async (check: (app: App, container: Container) => Promise<void>, config: Partial<Config> = {}) => {
     const container = await createContainer({ ...t.config, ...config }, { database: t.container.database, scrypt: TEST_SCRYPT });
     const app = await buildApp(container);
+    // Built here rather than by createTestApp: its answers are checked against the spec all the same.
+    checkResponsesOf(app);
     try {
       await check(app, container);
     } finally {
