@@ -102,7 +102,8 @@ export const docsPlugin = fp(
     const send = (request: FastifyRequest, reply: FastifyReply, { headers, body, gzipped }: Asset) => {
       reply.headers(headers);
       if (headers.etag !== undefined && request.headers['if-none-match'] === headers.etag) return reply.code(304).send();
-      if (gzipped && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(gzipped);
+      if (gzipped && /\bgzip\b/.test(request.headers['accept-encoding'] ?? ''))
+        return reply.header('content-encoding', 'gzip').send(gzipped);
       return reply.send(body);
     };
 
