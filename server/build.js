@@ -13,8 +13,12 @@ const OUT = join(SERVER, 'dist', 'main.js');
 /** What the last build was made from: each input's path and modification time. */
 const STAMP = join(SERVER, 'dist', '.inputs');
 
-/** Native addons stay outside the bundle and load from node_modules as usual. */
-const EXTERNAL = ['sharp', 'better-sqlite3', 'pg-native'];
+/**
+ * Native addons stay outside the bundle and load from node_modules as usual; so does Scalar's
+ * API reference (4.3 MB), imported only when /docs is first asked for (http/plugins/docs.plugin.ts):
+ * bundled, it would be parsed at every start.
+ */
+const EXTERNAL = ['sharp', 'better-sqlite3', 'pg-native', '@scalar/fastify-api-reference'];
 
 function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
