@@ -53,7 +53,7 @@ interface Operation {
 type PathItem = Partial<Record<string, Operation>>;
 interface OpenApiDocument {
   paths?: Record<string, PathItem>;
-  components?: { schemas?: Record<string, unknown> };
+  components?: { schemas?: Record<string, unknown>; responses?: Record<string, ResponseObject> };
 }
 
 type Schema = Record<string, unknown>;
@@ -109,7 +109,7 @@ export function strictSpec(spec: OpenApiDocument): OpenApiDocument {
   }
   for (const item of Object.values(copy.paths ?? {})) {
     for (const operation of Object.values(item)) {
-      for (const response of Object.values(operation?.responses ?? {})) {
+      for (const response of [...Object.values(operation?.responses ?? {}), ...Object.values(copy.components?.responses ?? {})]) {
         for (const media of Object.values(response.content ?? {})) if (isSchema(media.schema)) closeObjects(media.schema);
       }
     }
@@ -206,7 +206,15 @@ export class ContractChecker {
     if (!statusKey) {
       return [`status ${status} is not documented for ${method} ${path} (documented: ${Object.keys(responses).join(', ')})`];
     }
-    return this.checkContent(response, method, responses[statusKey]!, pointer('paths', path, operationKey, 'responses', statusKey));
+    // A response may be shared through components/responses: judged there, where its schema is.
+    const documented = responses[statusKey]! as ResponseObject & { $ref?: string };
+    const shared = documented.$ref?.match(/^#\/components\/responses\/(.+)$/)?.[1];
+    if (shared !== undefined) {
+      const target = this.spec.components?.responses?.[shared];
+      if (!target) return [`${documented.$ref} is missing from the spec`];
+      return this.checkContent(response, method, target, pointer('components', 'responses', shared));
+    }
+    return this.checkContent(response, method, documented, pointer('paths', path, operationKey, 'responses', statusKey));
   }
 
   /** Outside every operation, only an error can be the right answer: in the ErrorResponse shape. */
