@@ -14,7 +14,7 @@ export function parse<O extends Options>(args: string[], options: O, help: strin
   } catch (error) {
     throw new CliError(`${(error as Error).message.split('\n')[0]}: see --help`, { exitCode: 2 });
   }
-  if (parsed.values.help) {
+  if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(help);
     return undefined;
   }

@@ -137,8 +137,9 @@ export async function run(args: string[]): Promise<number> {
         signal: abort.signal,
         embed: Object.keys(embed).length > 0 ? embed : undefined,
         onProgress: (event) => {
-          progress = event;
-          bars?.update(event.loaded, event.total);
+          // A total is always known here (paths and stdin's bytes have sizes).
+          progress = { loaded: event.loaded, total: event.total ?? Infinity };
+          bars?.update(progress.loaded, progress.total);
         },
       },
     );
