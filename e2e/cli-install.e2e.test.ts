@@ -30,7 +30,9 @@ describe('installing the discord-images command', () => {
 
   it('installs globally from its tarball with nothing else, uploads, and says admin needs the server', async () => {
     const work = await tempDir();
-    const { stdout: packed } = await run('npm', ['pack', join(ROOT, 'packages', 'cli'), '--pack-destination', work, '--json'], { cwd: work });
+    const { stdout: packed } = await run('npm', ['pack', join(ROOT, 'packages', 'cli'), '--pack-destination', work, '--json'], {
+      cwd: work,
+    });
     const tarball = join(work, (JSON.parse(packed) as { filename: string }[])[0]!.filename);
     const prefix = join(work, 'prefix');
     // --offline: the tarball must carry everything it runs (no registry is asked for the SDK).
@@ -42,7 +44,10 @@ describe('installing the discord-images command', () => {
     expect(await cli(['--version'], options)).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     const token = await register(server.url);
     await writeFile(join(work, 'shot.png'), await png());
-    const uploaded = await cli(['upload', 'shot.png'], { ...options, env: { DISCORD_IMAGES_URL: server.url, DISCORD_IMAGES_TOKEN: token } });
+    const uploaded = await cli(['upload', 'shot.png'], {
+      ...options,
+      env: { DISCORD_IMAGES_URL: server.url, DISCORD_IMAGES_TOKEN: token },
+    });
     expect(uploaded.code, uploaded.stderr).toBe(0);
     expect(uploaded.stdout).toBe(`${(await listUploads(server.url, token))[0]!.url}\n`);
 

@@ -8,7 +8,8 @@ import { assertCliBuilt, CLI_BIN, cli, type CliOptions } from './helpers/cli.js'
 import { freePort, register, type RunningServer, startServer, until } from './helpers/server.js';
 import { listUploads, upload as postFiles, type Upload } from './helpers/uploads.js';
 
-const VERSION = (JSON.parse(await readFile(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(await readFile(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 const COMMANDS = ['login', 'upload', 'list', 'delete', 'keys', 'sharex', 'open', 'admin'];
 
 describe('the discord-images command against a real server', () => {
@@ -219,7 +220,11 @@ describe('the discord-images command against a real server', () => {
     const { token, options } = await account();
     const bytes = await png(20, 20, 4);
     // 105 uploads: more than one page of 100 (the server's largest).
-    await postFiles(server.url, token, Array.from({ length: 105 }, (_, i) => ({ file: `n${i}.png`, bytes })));
+    await postFiles(
+      server.url,
+      token,
+      Array.from({ length: 105 }, (_, i) => ({ file: `n${i}.png`, bytes })),
+    );
     const all = await cli(['list', '--json'], options);
     expect(all.code, all.stderr).toBe(0);
     const listed = JSON.parse(all.stdout) as Upload[];
@@ -242,7 +247,10 @@ describe('the discord-images command against a real server', () => {
 
   it('delete removes each id given; an unknown id is named and exits 1', async () => {
     const { token, options } = await account();
-    const stored = await postFiles(server.url, token, [{ file: 'a.png', bytes: await png() }, { file: 'b.png', bytes: await png(50, 50) }]);
+    const stored = await postFiles(server.url, token, [
+      { file: 'a.png', bytes: await png() },
+      { file: 'b.png', bytes: await png(50, 50) },
+    ]);
     const ok = await cli(['delete', stored[0]!.id, stored[1]!.id], options);
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(await listUploads(server.url, token)).toEqual([]);

@@ -30,7 +30,8 @@ export function assertCliBuilt(): void {
         entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
       ),
     );
-  if (newest(join(CLI_DIR, 'src')) > builtAt) throw new Error(`${built} is older than packages/cli/src: run npm run build -w @discord-images/cli`);
+  if (newest(join(CLI_DIR, 'src')) > builtAt)
+    throw new Error(`${built} is older than packages/cli/src: run npm run build -w @discord-images/cli`);
 }
 
 export interface CliResult {
@@ -61,10 +62,10 @@ export function startCli(args: string[], options: CliOptions): { child: ChildPro
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin!.on('error', () => {}); // a command that exits before reading all of it
-  child.stdin!.end(options.input);
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.on('error', () => {}); // a command that exits before reading all of it
+  child.stdin.end(options.input);
   const done = once(child, 'close').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,

@@ -33,7 +33,10 @@ export async function readConfigFile(path = configPath()): Promise<Partial<Setti
     );
   try {
     const parsed = JSON.parse(text) as Partial<Settings>;
-    return { url: typeof parsed.url === 'string' ? parsed.url : undefined, token: typeof parsed.token === 'string' ? parsed.token : undefined };
+    return {
+      url: typeof parsed.url === 'string' ? parsed.url : undefined,
+      token: typeof parsed.token === 'string' ? parsed.token : undefined,
+    };
   } catch {
     throw new CliError(`${path} is not valid JSON: run discord-images login again`);
   }

@@ -74,6 +74,7 @@ export async function run(args: string[]): Promise<number> {
   const arity = (count: number, usage: string) => {
     if (rest.length !== count) throw usageError(`usage: discord-images admin ${action} ${usage}`);
   };
+  if (action === undefined) throw usageError('admin needs an action: see discord-images admin --help');
   switch (action) {
     case 'list-users': {
       arity(0, '[--json]');
@@ -115,6 +116,6 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw usageError(action === undefined ? 'admin needs an action: see discord-images admin --help' : `unknown admin action ${action}: see --help`);
+      throw usageError(`unknown admin action ${action}: see --help`);
   }
 }

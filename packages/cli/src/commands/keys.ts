@@ -18,6 +18,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: 'boolean' } }, HELP);
   if (!parsed) return 0;
   const [action, ...rest] = parsed.positionals;
+  if (action === undefined) throw usageError('keys needs list, create or revoke: see --help');
   switch (action) {
     case 'list': {
       if (rest.length > 0) throw usageError('keys list takes no arguments');
@@ -40,7 +41,8 @@ export async function run(args: string[]): Promise<number> {
       if (parsed.values.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else {
         process.stdout.write(`${created.token}\n`);
-        if (process.stderr.isTTY) process.stderr.write(`Key ${created.key.id} (${created.key.name}) created: copy it now, it is not shown again.\n`);
+        if (process.stderr.isTTY)
+          process.stderr.write(`Key ${created.key.id} (${created.key.name}) created: copy it now, it is not shown again.\n`);
       }
       return 0;
     }
@@ -59,6 +61,6 @@ export async function run(args: string[]): Promise<number> {
       return failed > 0 ? 1 : 0;
     }
     default:
-      throw usageError(action === undefined ? 'keys needs list, create or revoke: see --help' : `unknown keys action ${action}: see --help`);
+      throw usageError(`unknown keys action ${action}: see --help`);
   }
 }

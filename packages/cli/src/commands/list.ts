@@ -17,7 +17,8 @@ export async function run(args: string[]): Promise<number> {
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) throw usageError(`list takes no arguments (got ${parsed.positionals.join(' ')}): see --help`);
   const limit = parsed.values.limit === undefined ? Infinity : Number(parsed.values.limit);
-  if (!(Number.isInteger(limit) || limit === Infinity) || limit < 1) throw usageError(`--limit ${parsed.values.limit}: expected a whole number from 1`);
+  if (!(Number.isInteger(limit) || limit === Infinity) || limit < 1)
+    throw usageError(`--limit ${parsed.values.limit}: expected a whole number from 1`);
   const { di } = await connect();
   const uploads: Upload[] = [];
   if (limit > 0) {

@@ -13,7 +13,8 @@ stands for the URL), else xdg-open (Linux) or open (macOS). Prints the URL too.
 function opener(url: string): { command: string; args: string[] } {
   const browser = process.env.BROWSER?.split(':')[0]?.trim();
   // The URL goes in as "$1", never into the command text, so nothing in it is run by the shell.
-  if (browser) return { command: 'sh', args: ['-c', browser.includes('%s') ? browser.replaceAll('%s', '"$1"') : `${browser} "$1"`, 'sh', url] };
+  if (browser)
+    return { command: 'sh', args: ['-c', browser.includes('%s') ? browser.replaceAll('%s', '"$1"') : `${browser} "$1"`, 'sh', url] };
   if (process.platform === 'darwin') return { command: 'open', args: [url] };
   if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', url] };
   return { command: 'xdg-open', args: [url] };

@@ -85,7 +85,8 @@ async function resolveInputs(args: string[]): Promise<Input[]> {
 }
 
 async function readStdin(): Promise<Input | CliError> {
-  if (process.stdin.isTTY) return new CliError('stdin is a terminal: pipe an image in, e.g. grim - | discord-images upload -', { file: '-', exitCode: 2 });
+  if (process.stdin.isTTY)
+    return new CliError('stdin is a terminal: pipe an image in, e.g. grim - | discord-images upload -', { file: '-', exitCode: 2 });
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const data = Buffer.concat(chunks);
