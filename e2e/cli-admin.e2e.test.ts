@@ -85,11 +85,14 @@ describe.each(DIALECTS)('discord-images admin on %s', (dialect) => {
     expect(last.code).toBe(1);
     expect(last.stderr).toBe('discord-images: FORBIDDEN: root is the only admin: make another user admin first.\n');
     expect((await admin(['set-role', 'frank', 'admin'])).code).toBe(0);
+    const gina = await admin(['create-user', 'gina', '--admin', '--password', 'gina password']);
+    expect(gina.stderr).toMatch(/^Created admin gina /);
 
     const listed = await admin(['list-users', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     const users = JSON.parse(listed.stdout) as { username: string; role: string; usage: { files: number } }[];
     expect(users.find((u) => u.username === 'frank')).toMatchObject({ role: 'admin', usage: { files: 0 } });
+    expect(users.find((u) => u.username === 'gina')).toMatchObject({ role: 'admin' });
     expect(users[0]).toMatchObject({ username: 'root', role: 'admin' });
 
     const table = await admin(['list-users']);

@@ -325,6 +325,22 @@ describe('the discord-images command against a real server', () => {
     return { child, output: () => output, done };
   }
 
+  it('login on a terminal asks for the URL and the key, without echoing the key', async () => {
+    const token = await register(server.url);
+    const configHome = await tempDir();
+    const terminal = onTerminal(['login'], { configHome, cwd: work });
+    await until(() => terminal.output().includes('Server URL [http://localhost:3000]: '), 15_000, 'the URL prompt');
+    terminal.child.stdin.write(`${server.url}\r`);
+    await until(() => terminal.output().includes('API key (di_...): '), 15_000, 'the key prompt');
+    terminal.child.stdin.write(`${token}\r`);
+    expect(await terminal.done, terminal.output()).toBe(0);
+    expect(terminal.output()).toContain('Signed in to');
+    expect(terminal.output()).not.toContain(token);
+    const file = join(configHome, 'discord-images', 'config.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: server.url, token });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
   it('shows a progress bar per file on a terminal, none when stderr is piped', async () => {
     const { options } = await account();
     const shots = await images(2, 'bar');
