@@ -34,30 +34,41 @@ const pages: Page[] = [
 if (existsSync(join(ROOT, SPEC))) {
   pages.push({ file: SPEC, account: true, examples: extractSpecSamples(JSON.parse(readFileSync(join(ROOT, SPEC), 'utf8')), SPEC) });
 }
+const runnable = pages.filter((page) => page.examples.length > 0);
 
-for (const page of pages.filter((candidate) => candidate.examples.length > 0)) {
-  describe(`the examples of ${page.file}`, () => {
-    let session: ExampleSession;
-    let results: Array<Promise<ExampleResult>> = [];
+const sessions: ExampleSession[] = [];
+/** Per page, each example's result, in the page's order. */
+const results = new Map<Page, Array<Promise<ExampleResult>>>();
 
-    beforeAll(async () => {
-      session = await ExampleSession.start({ account: page.account });
-      // Started now, one after another in page order; each test awaits its own.
+beforeAll(async () => {
+  // Pages run side by side, each on a server of its own; a page's examples one after another.
+  await Promise.all(
+    runnable.map(async (page) => {
+      const session = await ExampleSession.start({ account: page.account });
+      sessions.push(session);
       let previous: Promise<unknown> = Promise.resolve();
-      results = page.examples.map((example) => {
-        const result = previous.then(() => session.run(example));
-        previous = result.catch(() => undefined);
-        return result;
-      });
-    }, 120_000);
-    afterAll(async () => {
-      await Promise.allSettled(results);
-      await session?.stop();
-    });
+      results.set(
+        page,
+        page.examples.map((example) => {
+          const result = previous.then(() => session.run(example));
+          previous = result.catch(() => undefined);
+          return result;
+        }),
+      );
+    }),
+  );
+}, 120_000);
 
+afterAll(async () => {
+  await Promise.allSettled([...results.values()].flat());
+  await Promise.all(sessions.map((session) => session.stop()));
+});
+
+for (const page of runnable) {
+  describe(`the examples of ${page.file}`, () => {
     for (const [index, example] of page.examples.entries()) {
       it(example.name, async () => {
-        const { problems, transcript } = await results[index]!;
+        const { problems, transcript } = await results.get(page)![index]!;
         expect(problems, transcript).toEqual([]);
       }, 180_000);
     }
