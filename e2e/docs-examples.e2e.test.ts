@@ -67,10 +67,14 @@ afterAll(async () => {
 for (const page of runnable) {
   describe(`the examples of ${page.file}`, () => {
     for (const [index, example] of page.examples.entries()) {
-      it(example.name, async () => {
-        const { problems, transcript } = await results.get(page)![index]!;
-        expect(problems, transcript).toEqual([]);
-      }, 180_000);
+      it(
+        example.name,
+        async () => {
+          const { problems, transcript } = await results.get(page)![index]!;
+          expect(problems, transcript).toEqual([]);
+        },
+        180_000,
+      );
     }
   });
 }

@@ -2,6 +2,7 @@
 // It changes nothing the example sees: it notes each answer fetch() gets and each console.log()
 // call's line, one JSON object a line in $DOCS_EXAMPLE_LOG, so the runner can fail an example
 // that met an HTTP error it does not show on purpose, or printed other than its comment says.
+/* global process, console, Request */
 import { appendFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 

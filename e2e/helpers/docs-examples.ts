@@ -85,7 +85,10 @@ interface Directives {
 
 function parseDirectives(text: string, where: string): Directives {
   const directives: Directives = { skip: false, expect: [], prelude: false, continues: false };
-  for (const part of text.split(';').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(';')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const expect = /^expect ((?:\d{3}[, ]*)+)$/.exec(part);
     if (expect) directives.expect.push(...expect[1]!.split(/[, ]+/).filter(Boolean).map(Number));
     else if (/^skip\b/.test(part)) {
@@ -304,7 +307,9 @@ export class ExampleSession {
     else problems.push(...checkLogComments(code, moduleParts.slice(0, -1).join('\n').split('\n').length, logged, moduleParts.length > 1));
     const after = await this.readerFileHashes();
     for (const file of this.readerFiles) if (before[file] !== after[file]) problems.push(`changed the reader's ${file}`);
-    const clipboard = existsSync(join(this.ownDir, 'clipboard')) ? (await readFile(join(this.ownDir, 'clipboard'), 'utf8')).trim() : undefined;
+    const clipboard = existsSync(join(this.ownDir, 'clipboard'))
+      ? (await readFile(join(this.ownDir, 'clipboard'), 'utf8')).trim()
+      : undefined;
     if (clipboard !== undefined && !new RegExp(`^${escapeRegExp(this.server.url)}/[A-Za-z0-9]{10}$`).test(clipboard)) {
       problems.push(`copied ${JSON.stringify(clipboard)}, not a share link`);
     }
@@ -321,7 +326,8 @@ export class ExampleSession {
 
   private async readerFileHashes(): Promise<Record<string, string>> {
     const hashes: Record<string, string> = {};
-    for (const file of this.readerFiles) hashes[file] = existsSync(join(this.workDir, file)) ? sha256(await readFile(join(this.workDir, file))) : 'missing';
+    for (const file of this.readerFiles)
+      hashes[file] = existsSync(join(this.workDir, file)) ? sha256(await readFile(join(this.workDir, file))) : 'missing';
     return hashes;
   }
 
@@ -364,7 +370,14 @@ export class ExampleSession {
       const statuses = [...headers.matchAll(/^HTTP\/[\d.]+ (\d{3})/gm)].map((match) => Number(match[1])).filter((status) => status >= 200);
       const url = args.find((arg) => /^https?:\/\//.test(arg)) ?? '?';
       const explicit = args[args.indexOf('-X') + 1];
-      const method = args.includes('-X') && explicit ? explicit : args.includes('-I') ? 'HEAD' : args.some((arg) => /^-[Fd]$/.test(arg)) ? 'POST' : 'GET';
+      const method =
+        args.includes('-X') && explicit
+          ? explicit
+          : args.includes('-I')
+            ? 'HEAD'
+            : args.some((arg) => /^-[Fd]$/.test(arg))
+              ? 'POST'
+              : 'GET';
       // No status: curl never got an answer, and its exit code says why.
       if (statuses.length === 0) continue;
       const body = existsSync(join(dir, `${id}.body`)) ? await readFile(join(dir, `${id}.body`), 'utf8') : undefined;
