@@ -31,7 +31,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jpeg, png } from '../../server/test/helpers/fixtures.js';
@@ -324,10 +324,13 @@ export class ExampleSession {
     return { problems, transcript };
   }
 
+  /** Hash and mtime: rewriting a file with the very same bytes is still writing over it. */
   private async readerFileHashes(): Promise<Record<string, string>> {
     const hashes: Record<string, string> = {};
-    for (const file of this.readerFiles)
-      hashes[file] = existsSync(join(this.workDir, file)) ? sha256(await readFile(join(this.workDir, file))) : 'missing';
+    for (const file of this.readerFiles) {
+      const path = join(this.workDir, file);
+      hashes[file] = existsSync(path) ? `${sha256(await readFile(path))} ${(await stat(path)).mtimeMs}` : 'missing';
+    }
     return hashes;
   }
 
