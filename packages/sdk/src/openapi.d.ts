@@ -418,11 +418,26 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description This upload's embed title template (empty = keep the account's) */
+          'x-embed-title'?: string;
+          /** @description This upload's embed description template (empty = keep the account's) */
+          'x-embed-description'?: string;
+          /** @description This upload's embed site name template (empty = keep the account's) */
+          'x-embed-site-name'?: string;
+          /** @description This upload's embed author template (empty = keep the account's) */
+          'x-embed-author'?: string;
+          /** @description "auto" or #rrggbb */
+          'x-embed-color'?: string;
+        };
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'multipart/form-data': components['schemas']['UploadForm'];
+        };
+      };
       responses: {
         /** @description Default Response */
         201: {
@@ -430,6 +445,26 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "files": [
+             *         {
+             *           "id": "k3J9aQ2xZp",
+             *           "name": "screenshot.png",
+             *           "url": "http://localhost:3000/k3J9aQ2xZp",
+             *           "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+             *           "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+             *           "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+             *           "mime": "image/png",
+             *           "size": 48213,
+             *           "width": 1280,
+             *           "height": 720,
+             *           "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+             *           "created_at": "2026-11-27T10:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': components['schemas']['UploadCreatedResponse'];
           };
         };
@@ -452,7 +487,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Uploads per page */
           limit?: number;
+          /** @description An upload id: the page starts after it (from the Link header) */
           before?: string;
         };
         header?: never;
@@ -505,6 +542,22 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "id": "k3J9aQ2xZp",
+             *       "name": "screenshot.png",
+             *       "url": "http://localhost:3000/k3J9aQ2xZp",
+             *       "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+             *       "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+             *       "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+             *       "mime": "image/png",
+             *       "size": 48213,
+             *       "width": 1280,
+             *       "height": 720,
+             *       "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+             *       "created_at": "2026-11-27T10:00:00.000Z"
+             *     }
+             */
             'application/json': components['schemas']['UploadResponse'];
           };
         };
@@ -955,6 +1008,18 @@ export interface components {
       /** @description "auto" (the image's dominant colour) or #rrggbb */
       color: string;
     };
+    EmbedHeaders: {
+      /** @description This upload's embed title template (empty = keep the account's) */
+      'x-embed-title'?: string;
+      /** @description This upload's embed description template (empty = keep the account's) */
+      'x-embed-description'?: string;
+      /** @description This upload's embed site name template (empty = keep the account's) */
+      'x-embed-site-name'?: string;
+      /** @description This upload's embed author template (empty = keep the account's) */
+      'x-embed-author'?: string;
+      /** @description "auto" or #rrggbb */
+      'x-embed-color'?: string;
+    };
     EmbedPatchBody: {
       /** @description Off = the link shows the bare image, without text or colour */
       enabled?: boolean | null;
@@ -1084,26 +1149,94 @@ export interface components {
       key: components['schemas']['ApiKeyResponse'];
       token: string;
     };
+    /**
+     * @example {
+     *       "files": [
+     *         {
+     *           "id": "k3J9aQ2xZp",
+     *           "name": "screenshot.png",
+     *           "url": "http://localhost:3000/k3J9aQ2xZp",
+     *           "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+     *           "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+     *           "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+     *           "mime": "image/png",
+     *           "size": 48213,
+     *           "width": 1280,
+     *           "height": 720,
+     *           "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+     *           "created_at": "2026-11-27T10:00:00.000Z"
+     *         }
+     *       ]
+     *     }
+     */
     UploadCreatedResponse: {
       files: components['schemas']['UploadResponse'][];
     };
+    UploadForm: {
+      /** @description One part per image, stored in order */
+      'files[]'?: string[];
+      /** @description Alias of files[] for clients that send one image */
+      file?: string;
+      /** @description This upload's embed title template (empty = keep the account's) */
+      embed_title?: string;
+      /** @description This upload's embed description template (empty = keep the account's) */
+      embed_description?: string;
+      /** @description This upload's embed site name template (empty = keep the account's) */
+      embed_site_name?: string;
+      /** @description This upload's embed author template (empty = keep the account's) */
+      embed_author?: string;
+      /** @description This upload's embed colour: "auto" or #rrggbb (empty = keep the account's) */
+      embed_color?: string;
+    };
     UploadListQuery: {
-      /** @default 100 */
+      /**
+       * @description Uploads per page
+       * @default 100
+       */
       limit: number;
+      /** @description An upload id: the page starts after it (from the Link header) */
       before?: string;
     };
+    /**
+     * @example {
+     *       "id": "k3J9aQ2xZp",
+     *       "name": "screenshot.png",
+     *       "url": "http://localhost:3000/k3J9aQ2xZp",
+     *       "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+     *       "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+     *       "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+     *       "mime": "image/png",
+     *       "size": 48213,
+     *       "width": 1280,
+     *       "height": 720,
+     *       "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+     *       "created_at": "2026-11-27T10:00:00.000Z"
+     *     }
+     */
     UploadResponse: {
+      /** @description Random, URL-safe, unguessable */
       id: string;
+      /** @description The original file name, sanitised (no path parts, no control characters) */
       name: string;
+      /** @description Share page: the link to paste in Discord (rich embed) */
       url: string;
+      /** @description The bytes, with their Content-Type */
       raw_url: string;
+      /** @description A WebP within 400x400 pixels */
       thumbnail_url: string;
+      /** @description Deletion link: a confirmation page on GET, deletes on POST; anyone holding it can delete */
       delete_url: string;
+      /** @description image/png, image/jpeg, image/gif or image/webp */
       mime: string;
+      /** @description Bytes stored (metadata stripped) */
       size: number;
+      /** @description Pixels */
       width: number;
+      /** @description Pixels */
       height: number;
+      /** @description Hex SHA-256 of the stored bytes */
       sha256: string;
+      /** @description ISO 8601, UTC */
       created_at: string;
     };
     UserResponse: {

@@ -22,3 +22,19 @@ export const ErrorResponse = Type.Object(
   },
   { description: 'Every error answer of the API' },
 );
+
+/** Marks a route's error answers in its response schemas: the codes that status may carry. */
+export const ERROR_CODES_KEYWORD = 'x-error-codes';
+
+/**
+ * A route's own error answers, for its `response`: `...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE')`.
+ * Errors every route shares (401 on `auth` routes, 400 on validated input, 406, 429, 500, 503)
+ * are added by the OpenAPI plugin; name here what the route's services throw.
+ */
+export function errorResponses(...codes: ErrorCode[]): Record<number, typeof ErrorResponse> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, atStatus]) => [status, Type.Object(ErrorResponse.properties, { [ERROR_CODES_KEYWORD]: atStatus })]),
+  );
+}

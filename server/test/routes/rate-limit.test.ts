@@ -38,6 +38,7 @@ const ROUTE_CLASSES: Record<string, string> = {
   'GET /api/admin/embed': 'account',
   'PATCH /api/admin/embed': 'account',
   'GET /api/oembed': 'public',
+  'GET /api/openapi.json': 'public',
   'GET /i/:file': 'exempt',
   'GET /:id': 'public',
   'GET /d/:id/:secret': 'deletion-link',

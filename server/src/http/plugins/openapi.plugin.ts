@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import rootPackage from '../../../../package.json' with { type: 'json' };
 import { NAMED_SCHEMAS } from '../../contract/index.js';
+import { EmbedHeaders, UploadForm } from '../../contract/upload.schemas.js';
 
 /** The server URL the committed document (packages/sdk/openapi.json) names. */
 export const DOCUMENT_SERVER = 'http://localhost:3000';
@@ -38,7 +39,14 @@ const toJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Js
 export function nameSchemas(document: JsonObject): JsonObject {
   const named = Object.entries(NAMED_SCHEMAS).map(([name, schema]) => ({ name, json: toJson(schema) }));
   const byShape = new Map<string, string>();
-  for (const { name, json } of named) if (!byShape.has(canonical(json))) byShape.set(canonical(json), name);
+  for (const { name, json } of named) {
+    if (!byShape.has(canonical(json))) byShape.set(canonical(json), name);
+    // @fastify/swagger moves a response schema's examples to its media object: match without them too.
+    if (isObject(json) && json.examples !== undefined) {
+      const { examples: _examples, ...bare } = json;
+      if (!byShape.has(canonical(bare))) byShape.set(canonical(bare), name);
+    }
+  }
 
   const replace = (value: Json, isRoot: boolean): Json => {
     if (Array.isArray(value)) return value.map((item) => replace(item, false));
@@ -72,6 +80,34 @@ export const openapiPlugin = fp<OpenApiOptions>(
           description: 'Self-hosted image host whose links unfurl beautifully in Discord.',
         },
         servers: [{ url: DOCUMENT_SERVER }],
+        components: {
+          securitySchemes: {
+            token: { type: 'apiKey', in: 'header', name: 'token', description: "Your API key (the seed's header, as ShareX sends it)" },
+            bearer: { type: 'http', scheme: 'bearer', description: 'The same API key as Authorization: Bearer <key>' },
+            session: { type: 'apiKey', in: 'cookie', name: 'di_session', description: 'The web session from POST /api/auth/login' },
+            csrf: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'x-csrf-token',
+              description: 'With the session cookie on changes: the csrf_token from sign-in or GET /api/me',
+            },
+          },
+        },
+      },
+      // Per route: who may call it (config.auth), and the multipart body Fastify never parses.
+      transform: ({ schema, url, route }) => {
+        const method = [route.method].flat()[0];
+        const extra: Record<string, unknown> = {};
+        if (route.config?.auth) {
+          const changes = method !== 'GET' && method !== 'HEAD';
+          extra.security = [{ token: [] }, { bearer: [] }, changes ? { session: [], csrf: [] } : { session: [] }];
+        }
+        if (url === '/api/upload' && method === 'POST') {
+          extra.body = UploadForm;
+          extra.headers = EmbedHeaders;
+          extra.consumes = ['multipart/form-data'];
+        }
+        return { schema: { ...schema, ...extra }, url };
       },
       // OpenAPI 3.1 is JSON Schema 2020-12: const stays const, and the schemas stay equal to the contract's.
       convertConstToEnum: false,
