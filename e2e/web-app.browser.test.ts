@@ -95,7 +95,7 @@ describe('the web app in Chromium', () => {
       expect(token).toMatch(/^di_[0-9A-Za-z]{40}$/);
       expect(await page.getByText('it will not be shown again').isVisible()).toBe(true);
       await page.getByRole('button', { name: 'Copy key' }).click();
-      await page.getByRole('button', { name: 'Copied' }).waitFor();
+      await page.getByRole('button', { name: 'Copied', exact: true }).waitFor();
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
 
       // The key is real: the API knows its owner by it.

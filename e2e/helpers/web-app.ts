@@ -106,4 +106,6 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname !== '/auth');
+  // The app has settled on the page it went to.
+  await page.locator('main h1').waitFor();
 }

@@ -52,13 +52,16 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
     try {
       if (action === 'up') {
         const result = await di.auth.register(username, password);
-        onFirstKey(result);
         // Registering gives a key, not a session: sign in as well, so the app opens after the key.
+        // The key is shown once both are done, so that "continue" always finds the session ready.
+        let user: User | undefined;
         try {
-          onSignedIn((await di.auth.login(username, password)).user);
+          user = (await di.auth.login(username, password)).user;
         } catch (failure) {
           setNotice(`Your account was created, but signing in failed: ${messageOf(failure)} Sign in after copying your key.`);
         }
+        onFirstKey(result);
+        if (user) onSignedIn(user);
       } else {
         onSignedIn((await di.auth.login(username, password)).user);
       }
