@@ -15,15 +15,7 @@ import { APP_PATHS as WEB_APP_PATHS } from '../web/src/paths.js';
 import { launchChromium } from './helpers/chromium.js';
 import { type RunningServer, startServer, until } from './helpers/server.js';
 import { listUploads, pngImage, upload } from './helpers/uploads.js';
-import {
-  accessibilityViolations,
-  buildWebApp,
-  openApp,
-  SCREENSHOTS,
-  scrollsSideways,
-  signIn,
-  VIEWPORTS,
-} from './helpers/web-app.js';
+import { accessibilityViolations, buildWebApp, openApp, SCREENSHOTS, scrollsSideways, signIn, VIEWPORTS } from './helpers/web-app.js';
 
 const PASSWORD = 'correct horse battery';
 const uniqueName = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 10)}`;
@@ -147,7 +139,7 @@ describe('the web app in Chromium', () => {
     }
   });
 
-  it("a session that ends while the app is open sends the user to sign in, and back to where they were", async () => {
+  it('a session that ends while the app is open sends the user to sign in, and back to where they were', async () => {
     const user = await registerViaApi(server.url);
     const { context, page, problems } = await openApp(browser, server.url);
     try {

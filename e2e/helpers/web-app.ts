@@ -21,7 +21,7 @@ export interface AppPage {
   context: BrowserContext;
   page: Page;
   /** Console errors, failed responses other than `allowedStatuses`, page errors and CSP violations seen so far. */
-  problems(): Promise<string[]>;
+  problems: () => Promise<string[]>;
 }
 
 /**
@@ -58,7 +58,7 @@ export async function openApp(
   return {
     context,
     page,
-    async problems() {
+    problems: async () => {
       const violations = await page
         .evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [])
         .catch(() => [] as string[]);

@@ -69,7 +69,11 @@ export function App() {
       ) : (
         <Page title="Not found">
           <p>
-            There is no page here. <a href="/" onClick={followLink}>Go to your gallery</a>.
+            There is no page here.{' '}
+            <a href="/" onClick={followLink}>
+              Go to your gallery
+            </a>
+            .
           </p>
         </Page>
       )}
@@ -106,7 +110,9 @@ function Shell({ user, path, onSignOut, children }: { user: User; path: string; 
             type="button"
             class="button small"
             onClick={() =>
-              void di.auth.logout().then(onSignOut, (failure: unknown) => (isSignedOut(failure) ? onSignOut() : setError(messageOf(failure))))
+              void di.auth
+                .logout()
+                .then(onSignOut, (failure: unknown) => (isSignedOut(failure) ? onSignOut() : setError(messageOf(failure))))
             }
           >
             Sign out

@@ -5,4 +5,3 @@
  */
 export const APP_PATHS = ['/', '/auth', '/keys'] as const;
 export type AppPath = (typeof APP_PATHS)[number];
-

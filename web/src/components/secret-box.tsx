@@ -8,18 +8,12 @@ export function SecretBox({ token, name }: { token: string; name: string }) {
         Your new API key <span class="muted">“{name}”</span>
       </h2>
       <div class="secret-row">
-        <input
-          class="input mono"
-          readOnly
-          value={token}
-          aria-label="API key"
-          onFocus={(event) => (event.currentTarget as HTMLInputElement).select()}
-        />
+        <input class="input mono" readOnly value={token} aria-label="API key" onFocus={(event) => event.currentTarget.select()} />
         <CopyButton text={token} label="Copy key" className="button primary" />
       </div>
       <p class="warning" role="note">
-        <strong>Copy it now: it will not be shown again.</strong> Only a fingerprint of it is stored. Keep it secret; anyone with
-        it can upload to your account.
+        <strong>Copy it now: it will not be shown again.</strong> Only a fingerprint of it is stored. Keep it secret; anyone with it can
+        upload to your account.
       </p>
     </section>
   );

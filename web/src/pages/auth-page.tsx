@@ -29,8 +29,8 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
           <Brand />
           <h1>Welcome, {firstKey.user.username}</h1>
           <p class="muted">
-            Your account is ready{firstKey.user.role === 'admin' ? ', and as the first account on this server it is the admin' : ''}.
-            This is your first API key: ShareX, Flameshot, the CLI and scripts upload with it.
+            Your account is ready{firstKey.user.role === 'admin' ? ', and as the first account on this server it is the admin' : ''}. This
+            is your first API key: ShareX, Flameshot, the CLI and scripts upload with it.
           </p>
           <SecretBox token={firstKey.token} name={firstKey.key.name} />
           {notice && (

@@ -59,8 +59,8 @@ export function KeysPage({ onSignedOut }: { onSignedOut: () => void }) {
   return (
     <Page title="API keys">
       <p class="muted lead">
-        Programs upload with a key: ShareX, Flameshot, the <code>discord-images</code> CLI, your scripts. Give each its own key, so
-        that you can revoke one without touching the others.
+        Programs upload with a key: ShareX, Flameshot, the <code>discord-images</code> CLI, your scripts. Give each its own key, so that you
+        can revoke one without touching the others.
       </p>
       <form
         class="panel create-key"
@@ -138,8 +138,8 @@ export function KeysPage({ onSignedOut }: { onSignedOut: () => void }) {
           onConfirm={() => void revoke(revoking)}
         >
           <p>
-            <strong>{revoking.name}</strong> (<code>{revoking.hint}…</code>) stops working at once: every program using it gets
-            “not valid or has been revoked”. This cannot be undone.
+            <strong>{revoking.name}</strong> (<code>{revoking.hint}…</code>) stops working at once: every program using it gets “not valid
+            or has been revoked”. This cannot be undone.
           </p>
         </ConfirmDialog>
       )}
