@@ -37,6 +37,25 @@ export default tseslint.config(
   // Layering (STYLE.md): a wrong import fails lint.
   layer(['server/src/domain/**'], ['../*'], 'domain/ imports nothing internal.'),
   layer(
+    ['server/src/contract/**'],
+    [
+      '../*.js',
+      '**/config/*',
+      '**/db/*',
+      '**/http/*',
+      '**/media/*',
+      '**/repositories/*',
+      '**/services/*',
+      '**/storage/*',
+      'fastify',
+      '@fastify/*',
+      'kysely',
+      'sharp',
+      'node:*',
+    ],
+    'contract/ (the API schemas) imports only typebox and domain/.',
+  ),
+  layer(
     ['server/src/http/**'],
     ['**/repositories/*', '**/db/*', '**/storage/*', '**/media/*', 'kysely', 'sharp'],
     'Routes call services; they never touch repositories, the database, storage or sharp.',

@@ -8,6 +8,7 @@ import { AppError } from './domain/errors.js';
 import { authPlugin } from './http/plugins/auth.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin, sendError } from './http/plugins/errors.plugin.js';
+import { openapiPlugin } from './http/plugins/openapi.plugin.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
 import { assetRoutes } from './http/routes/asset.routes.js';
@@ -113,6 +114,8 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   // Before auth: an address that keeps guessing keys is refused before its guess is looked up.
   await app.register(rateLimitPlugin, { limits: config.rateLimits });
   await app.register(authPlugin, { apiKeys: container.apiKeys, auth: container.auth });
+  // Before the routes: it sees each one as it is registered.
+  await app.register(openapiPlugin, { publicUrl: config.publicUrl });
 
   await app.register(assetRoutes);
   await app.register(healthRoutes, { ready: () => container.ready() });

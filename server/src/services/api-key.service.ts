@@ -1,17 +1,13 @@
+import type { Static } from 'typebox';
+import type { ApiKeyResponse } from '../contract/account.schemas.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import { newApiKeySecret, newRowId, safeEqual, sha256Hex } from '../domain/ids.js';
 import type { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import type { ApiKeyRow } from '../repositories/types.js';
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  /** The first characters of the secret, to tell keys apart. */
-  hint: string;
-  created_at: string;
-  last_used_at: string | null;
-}
+/** An API key as the API shows it: never its secret, only a hint (the contract's ApiKeyResponse). */
+export type ApiKeyView = Static<typeof ApiKeyResponse>;
 
 /** `last_used_at` is written at most this often per key, to keep writes off the hot path. */
 const TOUCH_INTERVAL_MS = 60_000;

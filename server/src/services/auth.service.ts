@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Static } from 'typebox';
+import type { UserResponse } from '../contract/account.schemas.js';
 import type { Registration } from '../config/config.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
@@ -13,12 +15,7 @@ import { hashPassword, type ScryptParams, verifyPassword } from './password.js';
 /** Password hashing at once, and waiting (docs/decisions.md#passwords-and-sessions). */
 export const HASHING = { slots: 2, maxWaiting: 8, maxWaitMs: 5_000, retryAfterSeconds: 2 } as const;
 
-export interface UserView {
-  id: string;
-  username: string;
-  role: 'admin' | 'user';
-  created_at: string;
-}
+export type UserView = Static<typeof UserResponse>;
 
 export interface AuthOptions {
   registration: Registration;

@@ -1,3 +1,5 @@
+import type { Static } from 'typebox';
+import type { EmbedSettingsResponse, EmbedTagResponse, OEmbedResponse } from '../contract/embed.schemas.js';
 import type { Actor } from '../domain/actor.js';
 import {
   BUILT_IN_EMBED,
@@ -30,25 +32,9 @@ export type EmbedSettings = { [K in keyof EmbedFields]: EmbedFields[K] | null };
 export type EmbedPatch = Partial<EmbedSettings>;
 
 /** One tag of the share page's head, in page order. */
-export interface EmbedTag {
-  /** `property` for Open Graph, `name` for the rest; `link` for the oEmbed discovery link. */
-  attribute: 'property' | 'name' | 'link';
-  key: string;
-  content: string;
-}
+export type EmbedTag = Static<typeof EmbedTagResponse>;
 
-export interface OEmbed {
-  version: '1.0';
-  type: 'link';
-  title: string;
-  author_name?: string;
-  author_url?: string;
-  provider_name: string;
-  provider_url: string;
-  thumbnail_url: string;
-  thumbnail_width: number;
-  thumbnail_height: number;
-}
+export type OEmbed = Static<typeof OEmbedResponse>;
 
 export interface SharePage {
   upload: UploadView;
@@ -66,14 +52,8 @@ interface Rendered {
   color: string;
 }
 
-export interface EmbedSettingsView {
-  /** The caller's own values; null = inherited from the server defaults. */
-  settings: EmbedSettings;
-  /** What the server (admin) sets under them. */
-  defaults: EmbedFields;
-  /** What a new upload gets: defaults with the caller's values on top. */
-  effective: EmbedFields;
-}
+/** The caller's own values (null = inherited), the server defaults under them, and the result. */
+export type EmbedSettingsView = Static<typeof EmbedSettingsResponse>;
 
 /**
  * Builds what Discord (and people) see for a share link: templates resolved in layers

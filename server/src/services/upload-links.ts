@@ -1,22 +1,11 @@
 import { createHmac } from 'node:crypto';
+import type { Static } from 'typebox';
+import type { UploadResponse } from '../contract/upload.schemas.js';
 import { safeEqual } from '../domain/ids.js';
 import type { UploadRow } from '../repositories/types.js';
 
-/** The upload object of SPEC.md, as every endpoint returns it. */
-export interface UploadView {
-  id: string;
-  name: string;
-  url: string;
-  raw_url: string;
-  thumbnail_url: string;
-  delete_url: string;
-  mime: string;
-  size: number;
-  width: number;
-  height: number;
-  sha256: string;
-  created_at: string;
-}
+/** The upload object of SPEC.md, as every endpoint returns it (its schema is the contract's). */
+export type UploadView = Static<typeof UploadResponse>;
 
 /**
  * Builds public links. Deletion secrets are an HMAC of the upload id under an instance key,

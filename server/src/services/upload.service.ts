@@ -48,7 +48,6 @@ export interface UploadEvents {
 }
 
 const FILE_FIELDS = ['files[]', 'file', 'files'];
-export const LIST_LIMIT = { default: 100, max: 1000 } as const;
 
 /** What one part became while the request is still streaming in. */
 interface PendingPart {

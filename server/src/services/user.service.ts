@@ -1,13 +1,12 @@
+import type { Static } from 'typebox';
+import type { AccountResponse } from '../contract/account.schemas.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import type { UserRepository } from '../repositories/user.repository.js';
-import { toUserView, type UserView } from './auth.service.js';
+import { toUserView } from './auth.service.js';
 
-export interface AccountView extends UserView {
-  usage: { bytes: number; files: number };
-  /** Bytes; null = unlimited. */
-  quota_bytes: number | null;
-}
+/** GET /api/me without the session's csrf_token, which the route adds. */
+export type AccountView = Omit<Static<typeof AccountResponse>, 'csrf_token'>;
 
 export class UserService {
   constructor(private readonly users: UserRepository) {}

@@ -3,8 +3,8 @@ import type { ApiKeyService } from '../../services/api-key.service.js';
 import { csrfTokenFor } from '../../services/auth.service.js';
 import type { UserService } from '../../services/user.service.js';
 import { actorOf, sessionCookie } from '../plugins/auth.plugin.js';
-import { AccountResponse, ApiKeyResponse, CreatedKeyResponse, CreateKeyBody } from '../schemas/account.schemas.js';
-import { IdParams } from '../schemas/common.js';
+import { AccountResponse, ApiKeyResponse, CreatedKeyResponse, CreateKeyBody } from '../../contract/account.schemas.js';
+import { IdParams } from '../../contract/common.js';
 import type { App } from '../types.js';
 
 export interface AccountRoutesOptions {

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthService } from '../../services/auth.service.js';
 import { SESSION_COOKIE, sessionCookie } from '../plugins/auth.plugin.js';
-import { Credentials, LoginResponse, RegisterResponse } from '../schemas/account.schemas.js';
+import { Credentials, LoginResponse, RegisterResponse } from '../../contract/account.schemas.js';
 import type { App } from '../types.js';
 
 export interface AuthRoutesOptions {

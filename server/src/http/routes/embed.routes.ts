@@ -7,7 +7,7 @@ import {
   EmbedPreviewResponse,
   EmbedSettingsResponse,
   OEmbedResponse,
-} from '../schemas/embed.schemas.js';
+} from '../../contract/embed.schemas.js';
 import type { App } from '../types.js';
 import { embedTagsHtml } from '../views/share-page.js';
 

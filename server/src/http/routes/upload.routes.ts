@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../domain/errors.js';
+import { LIST_LIMIT } from '../../domain/pagination.js';
 import type { IncomingPart, UploadService } from '../../services/upload.service.js';
 import { actorOf } from '../plugins/auth.plugin.js';
-import { IdParams } from '../schemas/common.js';
-import { UploadCreatedResponse, UploadListQuery, UploadResponse } from '../schemas/upload.schemas.js';
+import { IdParams } from '../../contract/common.js';
+import { UploadCreatedResponse, UploadListQuery, UploadResponse } from '../../contract/upload.schemas.js';
 import type { App } from '../types.js';
 
 export interface UploadRoutesOptions {
@@ -78,7 +79,8 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
       },
     },
     async (request, reply) => {
-      const { limit, before } = request.query;
+      // Ajv fills in the default; the type only knows the client may leave it out.
+      const { limit = LIST_LIMIT.default, before } = request.query;
       const page = await uploads.list(actorOf(request), limit, before);
       if (page.next) reply.header('link', `<${publicUrl}/api/uploads?limit=${limit}&before=${page.next}>; rel="next"`);
       return page.uploads;

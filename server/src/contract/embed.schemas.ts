@@ -1,5 +1,5 @@
 import { type Static, type TBoolean, type TString, Type } from 'typebox';
-import { COLOR_PATTERN, EMBED_LIMITS } from '../../domain/embed-template.js';
+import { COLOR_PATTERN, EMBED_LIMITS } from '../domain/embed-template.js';
 
 const template = (description: string) =>
   Type.String({
@@ -56,7 +56,9 @@ export const EmbedSettingsResponse = Type.Object({
   effective: EmbedFieldsResponse,
 });
 
-const EmbedTagResponse = Type.Object({
+/** One tag of the share page's head, in page order. */
+export const EmbedTagResponse = Type.Object({
+  /** `property` for Open Graph, `name` for the rest; `link` for the oEmbed discovery link. */
   attribute: Type.Union([Type.Literal('property'), Type.Literal('name'), Type.Literal('link')]),
   key: Type.String(),
   content: Type.String(),

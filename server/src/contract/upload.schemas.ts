@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LIST_LIMIT } from '../../services/upload.service.js';
+import { LIST_LIMIT } from '../domain/pagination.js';
 
 export const UploadResponse = Type.Object({
   id: Type.String(),
@@ -20,7 +20,7 @@ export const UploadCreatedResponse = Type.Object({ files: Type.Array(UploadRespo
 
 export const UploadListQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default })),
     before: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
