@@ -36,3 +36,32 @@ export function pageHeaders(kind: PageKind, publicUrl: string): Record<string, s
 
 /** Strict-Transport-Security for every answer when the public URL is https (never over http, where browsers ignore it anyway). */
 export const hstsHeader = (publicUrl: string): string | undefined => (publicUrl.startsWith('https://') ? 'max-age=31536000' : undefined);
+
+/**
+ * The headers of the web app's page (index.html). Its scripts and styles are files of its own
+ * origin (no inline code: the build inlines nothing); it talks to the API of the same origin;
+ * images are thumbnails and files, served from here or the public origin, and `blob:` previews of
+ * files being uploaded. index.html is asked for again each time (no-cache) so that a new release
+ * is seen at once; the hashed files it names are cached for good by the web plugin.
+ */
+export function appPageHeaders(publicUrl: string): Record<string, string> {
+  const origin = new URL(publicUrl).origin;
+  const policy = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' ${origin} blob:`,
+    `connect-src 'self' ${origin}`,
+    "manifest-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ];
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': policy.join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-cache',
+  };
+}
