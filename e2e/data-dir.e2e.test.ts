@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../server/src/db/database.js';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
-import { register, type RunningServer, startServer } from './helpers/server.js';
+import { register, type RunningServer, startServer, until } from './helpers/server.js';
 import { pngImage, upload } from './helpers/uploads.js';
 
 /** Each test starts the real server, which takes tens of seconds on a loaded machine. */
@@ -41,6 +41,15 @@ describe('the data directory is private to the server', () => {
       const token = await register(server.url);
       const [file] = await upload(server.url, token, [{ file: 'shot.png', bytes: await pngImage(64, 48, [30, 30, 30], [200, 40, 40]) }]);
       expect((await fetch(file!.thumbnail_url)).status).toBe(200);
+      // The thumbnail is stored after it is served, through a temp file in tmp/ renamed into
+      // place: walking the tree meanwhile would meet a file that is gone by the time of its stat.
+      const storedFiles = async () =>
+        (await readdir(join(dataDir, 'files'), { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).length;
+      await until(
+        async () => (await readdir(join(dataDir, 'tmp'))).length === 0 && (await storedFiles()) >= 2,
+        15_000,
+        'the thumbnail stored',
+      );
 
       expect(await modeOf(dataDir)).toBe('700');
       const modes = await modesUnder(dataDir);

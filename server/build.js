@@ -1,5 +1,6 @@
-// Builds server/dist/main.js, the server as one bundled file, unless nothing it is made from
-// changed since the last build. `npm start` runs this before the server, so a second start
+// Builds server/dist/main.js, the server as one bundled file, and server/dist/admin.js, what
+// `discord-images admin` runs (src/admin.ts), unless nothing they are made from changed since
+// the last build. `npm start` runs this before the server, so a second start
 // costs a few milliseconds here instead of a compile. Plain JavaScript, so that checking
 // needs no compiler: esbuild is loaded only when a build is due. Types are checked by
 // `npm run typecheck`, not here (docs/decisions.md, "Start-up").
@@ -9,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const SERVER = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SERVER);
-const OUT = join(SERVER, 'dist', 'main.js');
+const ENTRIES = ['main', 'admin'];
+const OUTS = ENTRIES.map((name) => join(SERVER, 'dist', `${name}.js`));
 /** What the last build was made from: each input's path and modification time. */
 const STAMP = join(SERVER, 'dist', '.inputs');
 
@@ -35,12 +37,12 @@ function inputs() {
 }
 
 const stamp = inputs();
-const upToDate = existsSync(OUT) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp;
+const upToDate = OUTS.every((out) => existsSync(out)) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp;
 if (!upToDate) {
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [join(SERVER, 'src', 'main.ts')],
-    outfile: OUT,
+    entryPoints: ENTRIES.map((name) => join(SERVER, 'src', `${name}.ts`)),
+    outdir: join(SERVER, 'dist'),
     bundle: true,
     // Not minified: stack traces in the logs keep their names and lines without a source map.
     platform: 'node',

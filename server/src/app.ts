@@ -19,6 +19,7 @@ import { fileRoutes } from './http/routes/file.routes.js';
 import { healthRoutes } from './http/routes/health.routes.js';
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
 import { uploadRoutes } from './http/routes/upload.routes.js';
+import { webPlugin } from './http/plugins/web.plugin.js';
 import type { App } from './http/types.js';
 import { acceptsJson } from './http/accept.js';
 import { ConnectionGuard } from './http/connection-limits.js';
@@ -31,6 +32,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Sees every route as it is registered: the security tests check their coverage with it. */
   onRoute?: (route: RouteOptions) => void;
+  /** The built web app (web/dist) to serve at its own paths; without it, the server is the API and the files only. */
+  webDir?: string;
 }
 
 function requestIds(): () => string {
@@ -129,6 +132,7 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
   await app.register(docsPlugin);
+  if (options.webDir) await app.register(webPlugin, { dir: options.webDir, publicUrl: config.publicUrl });
 
   // Raw files and thumbnails in memory skip Fastify's request cycle, unless their hits are being
   // logged (LOG_LEVEL=debug: every hit must then be) or the server is draining (new requests get

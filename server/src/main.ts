@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
@@ -9,6 +10,13 @@ import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { publicUrlWarning, startupBanner } from './startup-banner.js';
 import { makeDataDirPrivate, PRIVATE_UMASK } from './storage/data-dir.js';
+
+/**
+ * The built web app, part of the install rather than of the configuration. This file is
+ * server/src/main.ts under tsx and server/dist/main.js once bundled: the checkout's root is two
+ * folders up from either.
+ */
+const WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /**
  * Loads and validates the configuration (the environment over `.env` in the working directory);
@@ -36,6 +44,7 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
   const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : { database });
   const app = await buildApp(container, {
     logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
+    webDir: WEB_DIR,
   });
   await app.listen({ port: config.port, host: config.host });
   container.sweeper.start(app.log);

@@ -31,3 +31,7 @@ function clampBytes(name: string, max: number): string {
   }
   return stem + ext;
 }
+
+/** The account rules of registration (contract Credentials), for accounts made without it (the admin command). */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{2,32}$/;
+export const PASSWORD_LENGTH = { min: 8, max: 1024 } as const;

@@ -24,6 +24,11 @@ export class SessionRepository {
     await this.db.deleteFrom('session').where('id', '=', id).execute();
   }
 
+  /** Signs a user out everywhere (after a password reset). */
+  async deleteForUser(userId: string): Promise<void> {
+    await this.db.deleteFrom('session').where('user_id', '=', userId).execute();
+  }
+
   async deleteExpired(now: string): Promise<void> {
     await this.db.deleteFrom('session').where('expires_at', '<=', now).execute();
   }

@@ -44,6 +44,28 @@ export class UserRepository {
   usage(userId: string): Promise<Usage> {
     return usageOf(this.db, userId);
   }
+
+  /** Every user, oldest first. */
+  list(): Promise<UserRow[]> {
+    return this.db.selectFrom('user').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db.updateTable('user').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  }
+
+  async setRole(id: string, role: UserRow['role']): Promise<void> {
+    await this.db.updateTable('user').set({ role }).where('id', '=', id).execute();
+  }
+
+  async countAdmins(): Promise<number> {
+    const row = await this.db
+      .selectFrom('user')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('role', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
 }
 
 /** Bytes and files of a user's live uploads (what counts against the quota). */

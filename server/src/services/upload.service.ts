@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../domain/actor.js';
@@ -15,6 +15,7 @@ import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { ownedUpload } from './owned-upload.js';
 import { BlobStore } from './blob-store.js';
+import { STALE_TEMP_MS } from './orphan-sweeper.js';
 import type { UploadLinks, UploadView } from './upload-links.js';
 
 /** One part of an upload request, as the route hands it over. */
@@ -58,9 +59,18 @@ interface PendingPart {
   failure?: unknown;
 }
 
+/**
+ * While an upload runs, its temp files are touched this often, so the orphan sweep (which takes
+ * a temp file untouched for STALE_TEMP_MS as a crash's leftover) spares a long multi-part
+ * upload whose first parts were written long ago. The mtime is shared by every process, where
+ * a list of running uploads would not be.
+ */
+const TEMP_TOUCH_MS = STALE_TEMP_MS / 4;
+
 export class UploadService {
   /** Temp files of the uploads running now, for an exit that cannot wait for them. */
   private readonly tempFiles = new Set<string>();
+  private toucher: NodeJS.Timeout | undefined;
   private readonly blobs: BlobStore;
 
   constructor(
@@ -112,7 +122,18 @@ export class UploadService {
           }),
         ),
       );
+      if (this.tempFiles.size === 0) {
+        clearInterval(this.toucher);
+        this.toucher = undefined;
+      }
     }
+  }
+
+  /** Marks the temp files of the running uploads as in use now (see TEMP_TOUCH_MS). */
+  async touchTempFiles(): Promise<void> {
+    const now = new Date();
+    // A part not yet begun or already removed has no file: nothing to keep.
+    await Promise.all([...this.tempFiles].map((path) => utimes(path, now, now).catch(() => {})));
   }
 
   /**
@@ -122,6 +143,8 @@ export class UploadService {
   discardTempFiles(): void {
     for (const path of this.tempFiles) rmSync(path, { force: true });
     this.tempFiles.clear();
+    clearInterval(this.toucher);
+    this.toucher = undefined;
   }
 
   /** Registers a part (and its temp paths, for cleanup) before any byte is written. */
@@ -130,6 +153,7 @@ export class UploadService {
     const tempPath = join(this.storage.tempDir, `${newRowId()}.upload`);
     const tempPaths = [tempPath, `${tempPath}.stripped`];
     for (const path of tempPaths) this.tempFiles.add(path);
+    this.toucher ??= setInterval(() => void this.touchTempFiles(), TEMP_TOUCH_MS).unref();
     return { label: `files[${index}] (${name})`, name, tempPaths };
   }
 

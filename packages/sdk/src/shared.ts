@@ -1,0 +1,4 @@
+/** What both builds export besides their DiscordImages class. */
+export { ApiError, NetworkError } from './errors.js';
+export type { CallOptions, DiscordImagesOptions, ListOptions, RetryOptions, UploadFile, UploadInput, UploadOptions } from './client.js';
+export type * from './types.js';
