@@ -33,13 +33,17 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The icon */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'image/svg+xml': string;
+          };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -66,13 +70,17 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The icon */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'image/svg+xml': string;
+          };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -111,6 +119,8 @@ export interface paths {
             };
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -149,6 +159,8 @@ export interface paths {
             };
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -191,6 +203,8 @@ export interface paths {
             'application/json': components['schemas']['RegisterResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -231,6 +245,8 @@ export interface paths {
             'application/json': components['schemas']['LoginResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -265,6 +281,8 @@ export interface paths {
           };
           content?: never;
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -299,6 +317,8 @@ export interface paths {
             'application/json': components['schemas']['AccountResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -335,6 +355,8 @@ export interface paths {
             'application/json': components['schemas']['ApiKeyResponse'][];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -361,6 +383,8 @@ export interface paths {
             'application/json': components['schemas']['CreatedKeyResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -398,6 +422,8 @@ export interface paths {
           };
           content?: never;
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     options?: never;
@@ -468,6 +494,8 @@ export interface paths {
             'application/json': components['schemas']['UploadCreatedResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -507,6 +535,8 @@ export interface paths {
             'application/json': components['schemas']['UploadResponse'][];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -561,6 +591,8 @@ export interface paths {
             'application/json': components['schemas']['UploadResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -584,6 +616,8 @@ export interface paths {
           };
           content?: never;
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     options?: never;
@@ -617,6 +651,8 @@ export interface paths {
             'application/json': components['schemas']['EmbedSettingsResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -647,6 +683,8 @@ export interface paths {
             'application/json': components['schemas']['EmbedSettingsResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     trace?: never;
@@ -679,6 +717,8 @@ export interface paths {
             'application/json': components['schemas']['EmbedPreviewResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -715,6 +755,8 @@ export interface paths {
             'application/json': components['schemas']['EmbedFieldsResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -745,6 +787,8 @@ export interface paths {
             'application/json': components['schemas']['EmbedFieldsResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     trace?: never;
@@ -780,6 +824,8 @@ export interface paths {
             'application/json': components['schemas']['OEmbedResponse'];
           };
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -809,13 +855,33 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
         200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/*': string;
+          };
+        };
+        /** @description The requested range of the bytes (Range) */
+        206: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/*': string;
+          };
+        };
+        /** @description Not modified (If-None-Match) */
+        304: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -845,13 +911,17 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The HTML page */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'text/html': string;
+          };
         };
+        '4XX': components['responses']['PageError'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -882,13 +952,17 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The HTML page */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'text/html': string;
+          };
         };
+        '4XX': components['responses']['PageError'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -905,13 +979,24 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The HTML page */
         200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description Deleted (to a client that asked for JSON) */
+        204: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
         };
+        '4XX': components['responses']['PageError'];
+        '5XX': components['responses']['Error'];
       };
     };
     delete?: never;
@@ -939,13 +1024,33 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
         200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/*': string;
+          };
+        };
+        /** @description The requested range of the bytes (Range) */
+        206: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/*': string;
+          };
+        };
+        /** @description Not modified (If-None-Match) */
+        304: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
         };
+        '4XX': components['responses']['Error'];
+        '5XX': components['responses']['Error'];
       };
     };
     put?: never;
@@ -1246,7 +1351,29 @@ export interface components {
       created_at: string;
     };
   };
-  responses: never;
+  responses: {
+    /** @description An error in the shape every answer of the API shares; `code` says which (the table in the description). A 429 or 503 carries Retry-After. */
+    Error: {
+      headers: {
+        /** @description Seconds to wait before trying again (429, 503) */
+        'Retry-After'?: number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description A page for people (HTML) when the link is wrong or gone; errors outside the page (429, 5xx) in the shape of the API */
+    PageError: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'text/html': string;
+        'application/json': components['schemas']['ErrorResponse'];
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
@@ -1263,13 +1390,17 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description This document */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': Record<string, never>;
+        };
       };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
     };
   };
 }

@@ -39,6 +39,8 @@ const ROUTE_CLASSES: Record<string, string> = {
   'PATCH /api/admin/embed': 'account',
   'GET /api/oembed': 'public',
   'GET /api/openapi.json': 'public',
+  'GET /docs': 'public',
+  'GET /docs/js/scalar.js': 'public',
   'GET /i/:file': 'exempt',
   'GET /:id': 'public',
   'GET /d/:id/:secret': 'deletion-link',

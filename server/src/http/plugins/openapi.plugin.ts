@@ -65,6 +65,64 @@ export function nameSchemas(document: JsonObject): JsonObject {
   return { ...document, paths, components: { ...components, schemas } };
 }
 
+const ERROR_JSON = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
+const HTML = { 'text/html': { schema: { type: 'string' } } };
+const BYTES = { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } } };
+
+/** Shared answers, referred to by every operation (components/responses). */
+const SHARED_RESPONSES: JsonObject = {
+  Error: {
+    description:
+      'An error in the shape every answer of the API shares; `code` says which (the table in the description). A 429 or 503 carries Retry-After.',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again (429, 503)', schema: { type: 'integer' } } },
+    content: ERROR_JSON,
+  },
+  PageError: {
+    description: 'A page for people (HTML) when the link is wrong or gone; errors outside the page (429, 5xx) in the shape of the API',
+    content: { ...HTML, ...ERROR_JSON },
+  },
+};
+
+/**
+ * The answers a route's response schemas cannot state: bodies that are not JSON (image bytes,
+ * HTML pages), and the errors every operation may give. By path, as the document names it.
+ */
+function describeAnswers(path: string, method: string, responses: JsonObject): JsonObject {
+  const page = path === '/{id}' || path.startsWith('/d/');
+  const out: JsonObject = { ...responses };
+  if (path === '/i/{file}' || path === '/t/{file}') {
+    out['200'] = { description: 'The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges', content: BYTES };
+    out['206'] = { description: 'The requested range of the bytes (Range)', content: BYTES };
+    out['304'] = { description: 'Not modified (If-None-Match)' };
+  } else if (path.startsWith('/favicon.')) {
+    out['200'] = { description: 'The icon', content: { 'image/svg+xml': { schema: { type: 'string' } } } };
+  } else if (path === '/api/openapi.json') {
+    out['200'] = { description: 'This document', content: { 'application/json': { schema: { type: 'object' } } } };
+  } else if (page) {
+    out['200'] = { description: 'The HTML page', content: HTML };
+    if (method === 'post') out['204'] = { description: 'Deleted (to a client that asked for JSON)' };
+  }
+  out['4XX'] = { $ref: `#/components/responses/${page ? 'PageError' : 'Error'}` };
+  out['5XX'] = { $ref: '#/components/responses/Error' };
+  return out;
+}
+
+function withAnswers(document: JsonObject): JsonObject {
+  const paths: JsonObject = {};
+  for (const [path, item] of Object.entries(isObject(document.paths) ? document.paths : {})) {
+    if (!isObject(item)) continue;
+    paths[path] = Object.fromEntries(
+      Object.entries(item).map(([method, operation]) =>
+        isObject(operation) && isObject(operation.responses ?? {})
+          ? [method, { ...operation, responses: describeAnswers(path, method, (operation.responses ?? {}) as JsonObject) }]
+          : [method, operation],
+      ),
+    );
+  }
+  const components = isObject(document.components) ? document.components : {};
+  return { ...document, paths, components: { ...components, responses: SHARED_RESPONSES } };
+}
+
 /**
  * The OpenAPI 3.1 document of this server, made by @fastify/swagger from the routes' own
  * schemas, and GET /api/openapi.json serving it.
@@ -113,7 +171,7 @@ export const openapiPlugin = fp<OpenApiOptions>(
       convertConstToEnum: false,
       transformObject: (documentObject) =>
         'openapiObject' in documentObject
-          ? (nameSchemas(toJson(documentObject.openapiObject) as JsonObject) as typeof documentObject.openapiObject)
+          ? (withAnswers(nameSchemas(toJson(documentObject.openapiObject) as JsonObject)) as typeof documentObject.openapiObject)
           : documentObject.swaggerObject,
     });
 
