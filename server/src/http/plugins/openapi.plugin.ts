@@ -5,8 +5,9 @@ import rootPackage from '../../../../package.json' with { type: 'json' };
 import { NAMED_SCHEMAS } from '../../contract/index.js';
 import { EmbedHeaders, UploadForm } from '../../contract/upload.schemas.js';
 
-/** The server URL the committed document (packages/sdk/openapi.json) names. */
-export const DOCUMENT_SERVER = 'http://localhost:3000';
+import { codeSamples, DOCUMENT_SERVER, errorTable } from './openapi-samples.js';
+
+export { DOCUMENT_SERVER };
 
 export interface OpenApiOptions {
   /** PUBLIC_URL: the server the served document names. */
@@ -114,7 +115,14 @@ function withAnswers(document: JsonObject): JsonObject {
     paths[path] = Object.fromEntries(
       Object.entries(item).map(([method, operation]) =>
         isObject(operation) && isObject(operation.responses ?? {})
-          ? [method, { ...operation, responses: describeAnswers(path, method, (operation.responses ?? {}) as JsonObject) }]
+          ? [
+              method,
+              {
+                ...operation,
+                responses: describeAnswers(path, method, (operation.responses ?? {}) as JsonObject),
+                'x-codeSamples': codeSamples(method, path, operation.security !== undefined) as unknown as Json,
+              },
+            ]
           : [method, operation],
       ),
     );
@@ -135,7 +143,13 @@ export const openapiPlugin = fp<OpenApiOptions>(
         info: {
           title: 'Discord Images API',
           version: rootPackage.version,
-          description: 'Self-hosted image host whose links unfurl beautifully in Discord.',
+          description: [
+            'Self-hosted image host whose links unfurl beautifully in Discord.',
+            '',
+            'Send your API key in the `token` header (or `Authorization: Bearer`). Every error has one shape, `ErrorResponse`, whose `code` is one of these:',
+            '',
+            errorTable(),
+          ].join('\n'),
         },
         servers: [{ url: DOCUMENT_SERVER }],
         components: {
