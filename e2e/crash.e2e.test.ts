@@ -214,7 +214,8 @@ async function databaseEnv(dialect: Dialect): Promise<Record<string, string>> {
  * about half what it costs through tsx, which compiles every module at every start.
  */
 async function compiledServer(): Promise<string[]> {
-  const outDir = join(ROOT, 'node_modules', '.cache', `crash-e2e-${randomBytes(6).toString('hex')}`);
+  // As deep as server/src, so that the relative imports leaving it (the root package.json) still resolve.
+  const outDir = join(ROOT, 'server', `.crash-e2e-${randomBytes(6).toString('hex')}`);
   atFileEnd(() => rm(outDir, { recursive: true, force: true }));
   await run(
     process.execPath,

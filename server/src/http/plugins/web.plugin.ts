@@ -111,8 +111,9 @@ export const webPlugin = fp<WebPluginOptions>(
     const pageHeaders = appPageHeaders(publicUrl);
     const assetHeaders = { 'cache-control': 'public, max-age=31536000, immutable', 'x-content-type-options': 'nosniff' };
 
+    // hide: the web app's pages and files are not part of the API the reference describes.
     for (const path of APP_PATHS) {
-      (app as App).get(path, async (request, reply) => {
+      (app as App).get(path, { schema: { hide: true } }, async (request, reply) => {
         if (!index) {
           throw new AppError('SERVICE_UNAVAILABLE', 'The web app is not built: run `npm install` (or `node web/build.js`), then restart.');
         }
@@ -122,7 +123,7 @@ export const webPlugin = fp<WebPluginOptions>(
     (app as App).get(
       `/${ASSETS}/*`,
       // Exempt like images: a page load fetches a few of these, and a release changes their names.
-      { config: { limit: 'exempt' } },
+      { config: { limit: 'exempt' }, schema: { hide: true } },
       async (request, reply) => {
         const file = files.get(request.url.split('?')[0]!);
         if (!file || !request.url.startsWith(`/${ASSETS}/`)) throw new AppError('NOT_FOUND', 'There is no such file of the web app.');
