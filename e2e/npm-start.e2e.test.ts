@@ -14,7 +14,7 @@ import { ROOT, type RunningServer, startServer, until } from './helpers/server.j
 const run = promisify(execFile);
 
 /** What the start script needs: the root and server manifests, the lockfile, the build script and sources. */
-const COPIED = ['package.json', 'package-lock.json', 'server/package.json', 'server/build.js', 'server/src'];
+const COPIED = ['package.json', 'package-lock.json', 'server/package.json', 'server/build.js', 'scripts/build-stamp.js', 'server/src'];
 
 describe('npm start', () => {
   let copy: string;

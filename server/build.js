@@ -4,16 +4,14 @@
 // costs a few milliseconds here instead of a compile. Plain JavaScript, so that checking
 // needs no compiler: esbuild is loaded only when a build is due. Types are checked by
 // `npm run typecheck`, not here (docs/decisions.md, "Start-up").
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStamp, filesUnder } from '../scripts/build-stamp.js';
 
 const SERVER = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SERVER);
 const ENTRIES = ['main', 'admin'];
 const OUTS = ENTRIES.map((name) => join(SERVER, 'dist', `${name}.js`));
-/** What the last build was made from: each input's path and modification time. */
-const STAMP = join(SERVER, 'dist', '.inputs');
 
 /**
  * Native addons stay outside the bundle and load from node_modules as usual; so does Scalar's
@@ -22,23 +20,14 @@ const STAMP = join(SERVER, 'dist', '.inputs');
  */
 const EXTERNAL = ['sharp', 'better-sqlite3', 'pg-native', '@scalar/fastify-api-reference'];
 
-function* files(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* files(path);
-    else yield path;
-  }
-}
-
-/** The sources, this script, and the lockfile (a dependency bundled in may have changed). */
-function inputs() {
-  const paths = [...files(join(SERVER, 'src')), fileURLToPath(import.meta.url), join(ROOT, 'package-lock.json')];
-  return paths.map((path) => `${relative(ROOT, path)} ${statSync(path).mtimeMs}`).join('\n');
-}
-
-const stamp = inputs();
-const upToDate = OUTS.every((out) => existsSync(out)) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp;
-if (!upToDate) {
+const stamp = buildStamp({
+  stampFile: join(SERVER, 'dist', '.inputs'),
+  root: ROOT,
+  // The sources, this script, and the lockfile (a dependency bundled in may have changed).
+  inputs: [...filesUnder(join(SERVER, 'src')), fileURLToPath(import.meta.url), join(ROOT, 'package-lock.json')],
+  outputs: OUTS,
+});
+if (!stamp.fresh) {
   const { build } = await import('esbuild');
   await build({
     entryPoints: ENTRIES.map((name) => join(SERVER, 'src', `${name}.ts`)),
@@ -53,5 +42,5 @@ if (!upToDate) {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'warning',
   });
-  writeFileSync(STAMP, stamp);
+  stamp.save();
 }

@@ -4,38 +4,28 @@
 // are bundled into those chunks: the built package has no run-time dependencies, so
 // `npm install -g` of its tarball needs nothing from a registry. Skipped when nothing it is
 // made from changed since the last build (the root prepare script runs it at every install).
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStamp, filesUnder } from '../../scripts/build-stamp.js';
 
 const CLI = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(CLI, '..', '..');
-const OUT = join(CLI, 'dist', 'cli.js');
-const STAMP = join(CLI, 'dist', '.inputs');
 
-function* files(dir) {
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* files(path);
-    else yield path;
-  }
-}
-
-/** The sources, this script, the package's manifest, the built SDK it bundles, and the lockfile. */
-function inputs() {
-  const paths = [
-    ...files(join(CLI, 'src')),
-    ...files(join(ROOT, 'packages', 'sdk', 'dist')),
+const stamp = buildStamp({
+  stampFile: join(CLI, 'dist', '.inputs'),
+  root: ROOT,
+  // The sources, this script, the package's manifest, the built SDK it bundles, and the lockfile.
+  inputs: [
+    ...filesUnder(join(CLI, 'src')),
+    ...filesUnder(join(ROOT, 'packages', 'sdk', 'dist')),
     fileURLToPath(import.meta.url),
     join(CLI, 'package.json'),
     join(ROOT, 'package-lock.json'),
-  ].filter((path) => existsSync(path));
-  return paths.map((path) => `${relative(ROOT, path)} ${statSync(path).mtimeMs}`).join('\n');
-}
-
-const stamp = inputs();
-if (!(existsSync(OUT) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp)) {
+  ],
+  outputs: [join(CLI, 'dist', 'cli.js')],
+});
+if (!stamp.fresh) {
   const { build } = await import('esbuild');
   const { version } = JSON.parse(readFileSync(join(CLI, 'package.json'), 'utf8'));
   rmSync(join(CLI, 'dist'), { recursive: true, force: true });
@@ -52,5 +42,5 @@ if (!(existsSync(OUT) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === st
     define: { CLI_VERSION: JSON.stringify(version) },
     logLevel: 'warning',
   });
-  writeFileSync(STAMP, stamp);
+  stamp.save();
 }

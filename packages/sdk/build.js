@@ -2,22 +2,16 @@
 // nothing they are made from changed since the last build, so that `npm install` (the root
 // `prepare` script) costs a few milliseconds when the SDK did not change.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { buildStamp } from '../../scripts/build-stamp.js';
 
 const SDK = dirname(fileURLToPath(import.meta.url));
 const SRC = join(SDK, 'src');
 const DIST = join(SDK, 'dist');
-/** What the last build was made from: each input's path and modification time. */
-const STAMP = join(DIST, '.inputs');
-
-function inputs() {
-  const paths = [...readdirSync(SRC).map((name) => join(SRC, name)), fileURLToPath(import.meta.url), join(SDK, 'tsconfig.json')];
-  return paths.map((path) => `${relative(SDK, path)} ${statSync(path).mtimeMs}`).join('\n');
-}
 
 /** Both bundles, as published. Exported for the size test, which builds the browser one minified. */
 export const BUNDLES = [
@@ -26,8 +20,13 @@ export const BUNDLES = [
 ];
 
 export async function build() {
-  const stamp = inputs();
-  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && BUNDLES.every((b) => existsSync(join(DIST, b.outfile)))) return false;
+  const stamp = buildStamp({
+    stampFile: join(DIST, '.inputs'),
+    root: SDK,
+    inputs: [...readdirSync(SRC).map((name) => join(SRC, name)), fileURLToPath(import.meta.url), join(SDK, 'tsconfig.json')],
+    outputs: BUNDLES.map((bundle) => join(DIST, bundle.outfile)),
+  });
+  if (stamp.fresh) return false;
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
   const esbuild = await import('esbuild');
@@ -49,7 +48,7 @@ export async function build() {
   execFileSync(process.execPath, [tsc, '-p', join(SDK, 'tsconfig.json')], { stdio: 'inherit' });
   // tsc emits no .d.ts for a .d.ts source; the generated API types are one.
   copyFileSync(join(SRC, 'openapi.d.ts'), join(DIST, 'types', 'openapi.d.ts'));
-  writeFileSync(STAMP, stamp);
+  stamp.save();
   return true;
 }
 
