@@ -87,16 +87,33 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** What the server prints once it listens: the proof that this process, not another, holds the port. */
+const READY = 'Discord Images is ready.';
+
 /**
- * Starts the real server on a free port and waits for /healthz. By default it runs the
+ * Starts the real server on a free port and waits until it is up. By default it runs the
  * TypeScript sources through tsx; `command` can run anything else (e.g. `npm start`).
  * Rate limits are off unless `env` turns them on (RATE_LIMIT: 'on'): tests make many requests from one address.
+ * The port is free when picked but not reserved: another test's server can take it first, so
+ * a start that finds it taken (EADDRINUSE) tries again on another.
  */
 export async function startServer(
   env: Record<string, string>,
   command: string[] = ['node', '--import', 'tsx', 'server/src/main.ts'],
   startTimeoutMs = 60_000,
 ): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, command, startTimeoutMs);
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof PortTaken)) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(env: Record<string, string>, command: string[], startTimeoutMs: number): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const recording = recordResponses(env);
@@ -122,16 +139,19 @@ export async function startServer(
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   try {
     // Each probe is bounded, so a server that accepts but never answers cannot stall the wait;
-    // an early exit ends it at once (until() treats a throwing check as not yet).
+    // an early exit ends it at once (until() treats a throwing check as not yet). /healthz alone
+    // could be another server's answer on a port taken from under this one: the banner is not.
     await until(
-      async () => child.exitCode !== null || (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok,
+      async () =>
+        child.exitCode !== null || (output.includes(READY) && (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok),
       startTimeoutMs,
       `server on ${url}`,
     );
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
   } catch (error) {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-    throw new Error(`${(error as Error).message}\n${output}`);
+    const message = `${(error as Error).message}\n${output}`;
+    throw output.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message);
   }
   return {
     url,
