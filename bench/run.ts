@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start ...]`: runs the chosen benchmarks (all by default),
+ * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight ...]`: runs the chosen benchmarks (all by default),
  * prints one table each, and writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
  * Baselines are measured in the same run as the service because this machine is noisy:
  * only ratios measured minutes apart mean anything.
@@ -17,6 +17,7 @@ import { benchSdkUpload } from './sdk-upload.js';
 import { benchServe } from './serve.js';
 import { benchStartup } from './start.js';
 import { benchThumbnail } from './thumbnail.js';
+import { benchWebWeight } from './web-weight.js';
 
 const SECTIONS = {
   serve: benchServe,
@@ -26,6 +27,7 @@ const SECTIONS = {
   start: benchStartup,
   'sdk-upload': benchSdkUpload,
   'cli-start': benchCliStart,
+  'web-weight': benchWebWeight,
 } satisfies Record<string, (context: SectionContext) => Promise<SectionResult>>;
 type SectionName = keyof typeof SECTIONS;
 const isSectionName = (name: string): name is SectionName => Object.hasOwn(SECTIONS, name);

@@ -96,10 +96,26 @@ describe.each(DIALECTS)('discord-images admin on %s', (dialect) => {
     expect(users[0]).toMatchObject({ username: 'root', role: 'admin' });
 
     const table = await admin(['list-users']);
-    expect(table.stdout).toMatch(/^ID\s+USERNAME\s+ROLE\s+CREATED \(UTC\)\s+FILES\s+STORED\n/);
-    expect(table.stdout).toMatch(/\s+frank\s+admin\s+/);
+    expect(table.stdout).toMatch(/^ID\s+USERNAME\s+ROLE\s+CREATED \(UTC\)\s+FILES\s+STORED\s+ACCESS\n/);
+    expect(table.stdout).toMatch(/\s+frank\s+admin\s+.*\senabled\n/);
     expect((await admin(['set-role', 'frank', 'user'])).code).toBe(0);
     expect((await admin(['set-role', 'frank', 'owner'])).code).toBe(2);
+  });
+
+  it('disables an account (sign-in then answers 403) and enables it again', async () => {
+    await admin(['create-user', 'hank', '--password', 'hank password']);
+    const disabled = await admin(['disable', 'HANK']);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stderr).toBe('hank is disabled: sign-in, keys and sessions answer 403 until enabled again\n');
+    expect(await signIn(server.url, 'hank', 'hank password')).toBe(403);
+    const listed = JSON.parse((await admin(['list-users', '--json'])).stdout) as { username: string; disabled: boolean }[];
+    expect(listed.find((u) => u.username === 'hank')).toMatchObject({ disabled: true });
+    expect((await admin(['list-users'])).stdout).toMatch(/\s+hank\s+user\s+.*\sdisabled\n/);
+
+    expect((await admin(['enable', 'hank'])).stderr).toBe('hank is enabled\n');
+    expect(await signIn(server.url, 'hank', 'hank password')).toBe(200);
+    expect((await admin(['disable', 'nobody'])).stderr).toBe('discord-images: NOT_FOUND: There is no user named nobody.\n');
+    expect((await admin(['enable'])).code).toBe(2);
   });
 
   it('says what is wrong with the configuration', async () => {

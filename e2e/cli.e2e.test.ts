@@ -10,7 +10,7 @@ import { listUploads, upload as postFiles, type Upload } from './helpers/uploads
 
 const VERSION = (JSON.parse(await readFile(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
-const COMMANDS = ['login', 'upload', 'list', 'delete', 'keys', 'sharex', 'open', 'admin'];
+const COMMANDS = ['login', 'upload', 'list', 'delete', 'keys', 'invites', 'sharex', 'open', 'admin'];
 
 describe('the discord-images command against a real server', () => {
   let server: RunningServer;
@@ -243,6 +243,22 @@ describe('the discord-images command against a real server', () => {
 
     const bad = await cli(['list', '--limit', 'lots'], options);
     expect(bad.code).toBe(2);
+  });
+
+  it('list --search keeps the uploads whose name contains the text, in any case', async () => {
+    const { token, options } = await account();
+    const bytes = await png(20, 20, 5);
+    await postFiles(
+      server.url,
+      token,
+      ['Holiday beach.png', 'notes.png', 'holiday-2.png'].map((file) => ({ file, bytes })),
+    );
+    const found = await cli(['list', '--json', '--search', 'HOLIDAY'], options);
+    expect(found.code, found.stderr).toBe(0);
+    expect((JSON.parse(found.stdout) as Upload[]).map((u) => u.name)).toEqual(['holiday-2.png', 'Holiday beach.png']);
+    const none = await cli(['list', '--search', 'zebra'], options);
+    expect(none).toMatchObject({ code: 0, stdout: '', stderr: 'No upload\'s name contains "zebra".\n' });
+    expect((await cli(['list', '--search', ''], options)).code).toBe(2);
   });
 
   it('delete removes each id given; an unknown id is named and exits 1', async () => {

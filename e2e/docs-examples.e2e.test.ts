@@ -30,6 +30,7 @@ const pages: Page[] = [
   markdown('docs/sharex.md', true),
   markdown('docs/configuration.md', true),
   markdown('docs/decisions.md', true),
+  markdown('docs/deployment.md', true),
 ];
 if (existsSync(join(ROOT, SPEC))) {
   pages.push({ file: SPEC, account: true, examples: extractSpecSamples(JSON.parse(readFileSync(join(ROOT, SPEC), 'utf8')), SPEC) });

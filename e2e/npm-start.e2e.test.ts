@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { cp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
 import { ROOT, type RunningServer, startServer, until } from './helpers/server.js';
@@ -14,16 +14,31 @@ import { ROOT, type RunningServer, startServer, until } from './helpers/server.j
 const run = promisify(execFile);
 
 /** What the start script needs: the root and server manifests, the lockfile, the build script and sources. */
-const COPIED = ['package.json', 'package-lock.json', 'server/package.json', 'server/build.js', 'scripts/build-stamp.js', 'server/src'];
+const COPIED = [
+  'package.json',
+  'package-lock.json',
+  'server/package.json',
+  'server/build.js',
+  'server/bundle.js',
+  'scripts/build-stamp.js',
+  'server/src',
+];
 
 describe('npm start', () => {
   let copy: string;
   /** When the build last wrote main.js: unchanged means nothing was built. */
   const built = async () => (await stat(join(copy, 'server/dist/main.js'))).mtimeMs;
 
-  /** `npm start` in the copy, waiting until the banner is out (it follows the listen). */
-  async function npmStart(env: Record<string, string>): Promise<RunningServer> {
-    const server = await startServer({ DATA_DIR: await tempDir(), ...env }, ['sh', '-c', `cd '${copy}' && exec npm start --silent`]);
+  /**
+   * `npm start` in the copy, waiting until the banner is out (it follows the listen). With
+   * `terminal`, its output is a pseudo-terminal's (util-linux `script`), as when a person runs it.
+   */
+  async function npmStart(env: Record<string, string>, terminal = false): Promise<RunningServer> {
+    const command = `cd '${copy}' && exec npm start --silent`;
+    const server = await startServer(
+      { DATA_DIR: await tempDir(), ...env },
+      terminal ? ['script', '--quiet', '--return', '--command', command, '/dev/null'] : ['sh', '-c', command],
+    );
     await until(() => server.output().includes('Discord Images is ready'), 15_000, 'the banner');
     return server;
   }
@@ -66,6 +81,31 @@ describe('npm start', () => {
     } finally {
       await server.stop('SIGKILL');
       await rm(join(copy, '.env'));
+    }
+  }, 120_000);
+
+  it('writes JSON lines to a pipe, and lines for a person (pino-pretty, from the bundle) to a terminal', async () => {
+    for (const terminal of [false, true]) {
+      const server = await npmStart({ LOG_LEVEL: 'info' }, terminal);
+      try {
+        const answer = await fetch(`${server.url}/healthz`);
+        const id = answer.headers.get('x-request-id')!;
+        const lines = () =>
+          server
+            .output()
+            .split(/\r?\n/)
+            .filter((line) => line.includes(id));
+        await until(() => lines().length === 2, 15_000, 'the request log');
+        if (terminal) {
+          // "[08:12:43.285] INFO: request completed {"reqId":"...", ...}", coloured where the terminal has colours.
+          for (const line of lines())
+            expect(stripVTControlCharacters(line)).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] .*INFO.*: .*(incoming request|request completed)/);
+        } else {
+          for (const line of lines()) expect(JSON.parse(line)).toMatchObject({ level: 30, reqId: id });
+        }
+      } finally {
+        await server.stop('SIGKILL');
+      }
     }
   }, 120_000);
 

@@ -1,6 +1,6 @@
 /**
  * No request takes the service down or holds it: thousands of malformed requests to every
- * route, over real sockets to the real server, each answered with a 4xx (or a clean close)
+ * route, over real sockets to the real server, each answered with a 4xx
  * within a bound, and the server alive throughout. The inputs come from a seeded PRNG: the
  * seed is printed, and FUZZ_SEED=<seed> replays a run.
  */
@@ -78,6 +78,9 @@ function isErrorShape(status: number, body: Buffer): boolean {
  */
 function problemWith(result: RawExchange, head: boolean): string | undefined {
   if (result.end === 'timeout') return `neither answered nor closed within ${ANSWER_WITHIN_MS} ms`;
+  // The client half-closes once its bytes are sent (exchange() ends the socket): every request
+  // still gets its answer, or at least the error of the first bytes Node's parser refused.
+  if (result.responses.length === 0) return `closed (${result.end}) without an answer`;
   for (const [index, { status, headers, body }] of result.responses.entries()) {
     if (status >= 500) return `answered ${status}: ${body.toString().slice(0, 200)}`;
     if (headers['x-request-id'] !== undefined && headers['x-content-type-options'] !== 'nosniff') return `${status} without nosniff`;
@@ -95,6 +98,8 @@ const outcomeOf = (result: RawExchange): string => (result.responses[0] ? String
 class Fuzzer {
   readonly outcomes = new Map<string, number>();
   readonly failures: string[] = [];
+  /** What broke the requests that got no answer, by breaker, to tell a close Node chose from a lost answer. */
+  readonly unanswered = new Map<string, number>();
   sent = 0;
 
   constructor(private readonly server: RunningServer) {}
@@ -110,6 +115,10 @@ class Fuzzer {
         this.sent++;
         const outcome = outcomeOf(result);
         this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+        if (result.responses.length === 0) {
+          const breakers = kind.slice(kind.indexOf(': ') + 2);
+          this.unanswered.set(breakers, (this.unanswered.get(breakers) ?? 0) + 1);
+        }
         const problem = problemWith(result, head);
         if (problem) this.failures.push(`${kind}: ${problem}\n  request: ${JSON.stringify(bytes.subarray(0, 300).toString('latin1'))}`);
       }
@@ -126,7 +135,8 @@ class Fuzzer {
 
   report(what: string): string {
     const outcomes = [...this.outcomes].sort(([a], [b]) => a.localeCompare(b)).map(([outcome, count]) => `${outcome}: ${count}`);
-    return `${what}: ${this.sent} requests (${REPLAY}); ${outcomes.join(', ')}`;
+    const unanswered = [...this.unanswered].sort(([, a], [, b]) => b - a).map(([breakers, count]) => `${breakers}: ${count}`);
+    return `${what}: ${this.sent} requests (${REPLAY}); ${outcomes.join(', ')}; unanswered by breaker: ${unanswered.join(', ') || 'none'}`;
   }
 }
 

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ApiError, DiscordImages, NetworkError, type Upload, type UploadProgress } from '@discord-images/sdk';
+import { type AdminUser, ApiError, DiscordImages, NetworkError, type Upload, type UploadProgress } from '@discord-images/sdk';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
@@ -70,6 +70,8 @@ describe('the SDK against a real server', () => {
   let dataDir: string;
   let files: string;
   let png: Buffer;
+  /** The key of the server's first account, its admin. */
+  let adminToken: string;
 
   beforeAll(async () => {
     dataDir = await tempDir();
@@ -78,6 +80,7 @@ describe('the SDK against a real server', () => {
       startServer({ DATA_DIR: dataDir, MAX_FILE_SIZE: String(MAX_FILE_SIZE) }),
       pngImage(64, 48, [30, 60, 90], [200, 30, 30]),
     ]);
+    adminToken = await register(server.url);
   }, 120_000);
   afterAll(async () => {
     await server?.stop('SIGKILL');
@@ -176,6 +179,54 @@ describe('the SDK against a real server', () => {
     await expectApiError(di.uploads.get(upload!.id), 410, 'UPLOAD_GONE');
     await expectApiError(di.uploads.delete(upload!.id), 410, 'UPLOAD_GONE');
     expect((await fetch(upload!.raw_url)).status).toBe(410);
+  });
+
+  it('administers accounts: lists them across pages, changes quota and access, deletes one with its uploads, counts usage', async () => {
+    const { fetch, seen } = watchedFetch();
+    const admin = new DiscordImages({ baseUrl: server.url, token: adminToken, fetch });
+    const self = await admin.me();
+    const di = await client();
+    const account = await di.me();
+    const [upload] = await di.upload(png);
+
+    const listed: AdminUser[] = [];
+    for await (const user of admin.admin.users.list({ limit: 2 })) listed.push(user);
+    expect(listed.find((user) => user.id === account.id)).toEqual({
+      id: account.id,
+      username: account.username,
+      role: 'user',
+      quota_bytes: null,
+      disabled: false,
+      created_at: account.created_at,
+      usage: { bytes: upload!.size, files: 1 },
+    });
+    expect(listed.at(-1)).toMatchObject({ id: self.id, role: 'admin' });
+    expect(new Set(listed.map((user) => user.id)).size).toBe(listed.length);
+    const pages = seen.filter((request) => request.url.includes('/api/admin/users?'));
+    expect(pages.length).toBe(Math.ceil(listed.length / 2));
+    expect(pages.slice(1).every((request) => new URL(request.url).searchParams.get('before'))).toBe(true);
+
+    expect(await admin.admin.users.update(account.id, { disabled: true, quota_bytes: upload!.size })).toMatchObject({
+      disabled: true,
+      quota_bytes: upload!.size,
+    });
+    await expectApiError(di.me(), 403, 'ACCOUNT_DISABLED');
+    await admin.admin.users.update(account.id, { disabled: false });
+    await expectApiError(di.upload(await noisePng(8, 8)), 413, 'QUOTA_EXCEEDED');
+    await expectApiError(di.admin.stats(), 403, 'FORBIDDEN');
+    await expectApiError(admin.admin.users.update(self.id, { role: 'user' }), 409, 'SELF_CHANGE_REFUSED');
+    await expectApiError(admin.admin.users.delete(self.id), 409, 'SELF_CHANGE_REFUSED');
+
+    const before = await admin.admin.stats();
+    expect(before.days).toHaveLength(30);
+    expect(before.days.at(-1)!.date).toBe(new Date().toISOString().slice(0, 10));
+    await admin.admin.users.delete(account.id);
+    const after = await admin.admin.stats();
+    expect(after.users).toBe(before.users - 1);
+    expect(after.uploads).toBe(before.uploads - 1);
+    expect((await globalThis.fetch(upload!.raw_url)).status).toBe(410);
+    await expectApiError(di.me(), 401, 'UNAUTHORIZED');
+    await expectApiError(admin.admin.users.delete(account.id), 404, 'NOT_FOUND');
   });
 
   it('throws 401, 413 and 415 as a typed ApiError with the code, message and request id', async () => {
@@ -282,6 +333,97 @@ describe('the SDK against a real server', () => {
     const left: Upload[] = [];
     for await (const listed of di.uploads.list()) left.push(listed);
     expect(left).toEqual([]);
+  });
+});
+
+describe('the SDK and accounts on a server with REGISTRATION=invite', () => {
+  const PASSWORD = 'correct horse battery';
+  let server: RunningServer;
+  let admin: DiscordImages;
+
+  beforeAll(async () => {
+    server = await startServer({ DATA_DIR: await tempDir(), REGISTRATION: 'invite' });
+    // The first account needs no invite, and is the admin.
+    const { token, user } = await new DiscordImages({ baseUrl: server.url }).auth.register('root', PASSWORD);
+    expect(user.role).toBe('admin');
+    admin = new DiscordImages({ baseUrl: server.url, token });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  const username = () => `u${Math.random().toString(36).slice(2, 10)}`;
+  /** A new account made with an invite of its own; its client uses the first key. */
+  const invited = async () => {
+    const name = username();
+    const { code } = await admin.admin.invites.create();
+    const { token } = await new DiscordImages({ baseUrl: server.url }).auth.register(name, PASSWORD, { invite: code });
+    return { name, di: new DiscordImages({ baseUrl: server.url, token }) };
+  };
+  /** A signed-in session of `name`: Node's fetch keeps no cookies, so the cookie is carried by hand. */
+  const session = async (name: string, password = PASSWORD) => {
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: name, password }),
+    });
+    expect(login.status).toBe(200);
+    return new DiscordImages({ baseUrl: server.url, headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! } });
+  };
+
+  it('creates, lists and revokes invites; sign-up takes the code, and says when one is missing or spent', async () => {
+    const anonymous = new DiscordImages({ baseUrl: server.url });
+    expect(await anonymous.auth.registration()).toBe('invite');
+    const invite = await admin.admin.invites.create({ max_uses: 2, expires_in_days: null });
+    expect(invite).toMatchObject({ max_uses: 2, uses: 0, expires_at: null, created_by: 'root' });
+    expect((await admin.admin.invites.list())[0]).toEqual(invite);
+
+    await expectApiError(anonymous.auth.register(username(), PASSWORD), 403, 'INVITE_REQUIRED');
+    await expectApiError(anonymous.auth.register(username(), PASSWORD, { invite: 'no-such-code' }), 403, 'INVITE_INVALID');
+    const { user } = await anonymous.auth.register(username(), PASSWORD, { invite: invite.code });
+    expect(user.role).toBe('user');
+    expect((await admin.admin.invites.list()).find((listed) => listed.id === invite.id)?.uses).toBe(1);
+
+    await admin.admin.invites.revoke(invite.id);
+    await expectApiError(anonymous.auth.register(username(), PASSWORD, { invite: invite.code }), 403, 'INVITE_INVALID');
+    await expectApiError(admin.admin.invites.revoke(invite.id), 404, 'INVITE_NOT_FOUND');
+    const { di } = await invited();
+    await expectApiError(di.admin.invites.list(), 403, 'FORBIDDEN');
+    await expectApiError(di.admin.invites.create(), 403, 'FORBIDDEN');
+  });
+
+  it('changes the password from a session, which stays while the others end; then signs out everywhere', async () => {
+    const { name, di: withKey } = await invited();
+    const mine = await session(name);
+    const other = await session(name);
+    await mine.me(); // learns the CSRF token the change needs
+    await expectApiError(mine.changePassword('not my password', 'a much newer password'), 403, 'WRONG_PASSWORD');
+    await mine.changePassword(PASSWORD, 'a much newer password');
+    expect((await mine.me()).username).toBe(name);
+    await expectApiError(other.me(), 401, 'UNAUTHORIZED');
+    await expectApiError(new DiscordImages({ baseUrl: server.url }).auth.login(name, PASSWORD), 401, 'INVALID_CREDENTIALS');
+
+    const third = await session(name, 'a much newer password');
+    await mine.auth.logoutEverywhere();
+    await expectApiError(mine.me(), 401, 'UNAUTHORIZED');
+    await expectApiError(third.me(), 401, 'UNAUTHORIZED');
+    expect((await withKey.me()).username).toBe(name);
+  });
+
+  it('searches uploads by name across pages, the Link keeping q', async () => {
+    const { di } = await invited();
+    const png = await pngImage(8, 8, [10, 20, 30]);
+    const names = ['Holiday 1.png', 'work.png', 'holiday 2.png', 'HOLIDAY 3.png', 'other.png'];
+    for (const name of names) await di.upload({ data: png, name });
+    const { fetch, seen } = watchedFetch();
+    const search = new DiscordImages({ baseUrl: server.url, token: (await di.keys.create('search')).token, fetch });
+    const found: string[] = [];
+    for await (const upload of search.uploads.list({ q: 'holiday', limit: 2 })) found.push(upload.name);
+    expect(found).toEqual(['HOLIDAY 3.png', 'holiday 2.png', 'Holiday 1.png']);
+    expect(seen.map((request) => new URL(request.url).searchParams.get('q'))).toEqual(['holiday', 'holiday']);
+    const all: string[] = [];
+    for await (const upload of search.uploads.list({ q: '' })) all.push(upload.name);
+    expect(all).toHaveLength(names.length);
   });
 });
 

@@ -239,7 +239,7 @@ describe('process lifecycle', () => {
       // npm start builds first (a second or so, more on a loaded machine).
       const server = await startServer({ DATA_DIR: dataDir }, ['npm', 'start', '--silent'], NPM_START_TIMEOUT_MS);
       try {
-        expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+        expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', storage: 'local' });
         expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['discord-images.db', 'files', 'tmp']));
         // npm runs a shell that runs node: find the server among the descendants.
         const environ = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
@@ -299,7 +299,7 @@ describe('process lifecycle', () => {
     expect(stderr).toMatch(/^Invalid configuration:/);
     expect(stderr).toMatch(/PORT=seventy is not valid/);
     expect(stderr).toMatch(/MAX_FILE_SIZE=huge is not valid/);
-    expect(stderr).toMatch(/REGISTRATION=maybe is not valid: expected one of open, closed/);
+    expect(stderr).toMatch(/REGISTRATION=maybe is not valid: expected one of open, invite, closed/);
     expect(stderr).not.toMatch(/at .*\.ts/);
   });
 });

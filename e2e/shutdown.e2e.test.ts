@@ -22,9 +22,9 @@ const LOGIN = JSON.stringify({ username: 'nobody-here', password: 'wrong passwor
 const loginRequest = (port: number) =>
   `POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(LOGIN)}\r\n\r\n${LOGIN}`;
 
-describe('shutdown', { timeout: 90_000 }, () => {
+describe('shutdown', { timeout: 180_000 }, () => {
   it('answers a request followed by junk in the same write, then exits 0 on SIGTERM without waiting for SHUTDOWN_TIMEOUT', async () => {
-    const server = await startServer({ DATA_DIR: await tempDir(), SHUTDOWN_TIMEOUT: '20000' });
+    const server = await startServer({ DATA_DIR: await tempDir(), SHUTDOWN_TIMEOUT: '60000' });
     try {
       const socket = connect(server.port, '127.0.0.1');
       const answer = received(socket);
@@ -37,24 +37,28 @@ describe('shutdown', { timeout: 90_000 }, () => {
 
       const started = Date.now();
       expect(await server.stop('SIGTERM')).toBe(0);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Well under SHUTDOWN_TIMEOUT: a stop takes 1 s idle, and took 14 s under a load of 25.
+      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await server.stop('SIGKILL');
     }
   });
 
   it('exits 0 on SIGTERM after a client left with its request complete but unanswered', async () => {
-    const server = await startServer({ DATA_DIR: await tempDir(), SHUTDOWN_TIMEOUT: '20000' });
+    // At info the server logs each request as it comes in: the client leaves only once the
+    // server holds its request (checking the password), not before it arrived.
+    const server = await startServer({ DATA_DIR: await tempDir(), SHUTDOWN_TIMEOUT: '60000', LOG_LEVEL: 'info' });
     try {
       const socket = connect(server.port, '127.0.0.1');
       await once(socket, 'connect');
-      socket.end(loginRequest(server.port));
+      socket.write(loginRequest(server.port));
+      await until(() => server.output().includes('"url":"/api/auth/login"'), 10_000, 'the login to arrive');
       socket.destroy();
-      await until(() => true, 1000);
 
       const started = Date.now();
       expect(await server.stop('SIGTERM')).toBe(0);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Well under SHUTDOWN_TIMEOUT: a stop takes 1 s idle, and took 14 s under a load of 25.
+      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await server.stop('SIGKILL');
     }

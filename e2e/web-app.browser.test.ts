@@ -214,6 +214,8 @@ describe('the web app in Chromium', () => {
     try {
       await signIn(page, server.url, user.username, PASSWORD, '/auth?next=%2Fkeys');
       await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+      // The heading comes before the list has loaded: wait for its first row.
+      await page.locator('.key-row').first().waitFor();
       expect(await page.locator('.key-row strong').allTextContents()).toEqual(await listed());
 
       const name = 'ShareX on my laptop';
@@ -429,7 +431,7 @@ describe('the server serves the built app', () => {
     expect(share.status).toBe(200);
     expect(await share.text()).toContain('og:image');
     // Paths that are not the app's stay the server's: a missing share page, the API, the files.
-    for (const path of ['/abcdefghij', '/settings', '/auth/x', '/keys/x']) {
+    for (const path of ['/abcdefghij', '/settings/x', '/auth/x', '/keys/x']) {
       const response = await get(path);
       expect(response.status, path).toBe(404);
       expect(await response.text(), path).not.toContain('<div id="app">');

@@ -9,7 +9,9 @@
  * - `screenshot.png` and `photo.jpg` in the working directory, which no example may change;
  * - placeholders that stand for the reader's own things, replaced by real ones made for each
  *   example that names them: upload `k3J9aQ2xZp` and its deletion secret
- *   `Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu`, key `lIhSsJ8NbyqmtKtt`, `di_your_api_key` (the key in
+ *   `Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu`, key `lIhSsJ8NbyqmtKtt`, invite `Hq2Wm9ZtR4cLx7Vb` (alice is
+ *   the admin), another account `pR4mWz9KcT2vYh6B` (for the admin's examples: a fresh account,
+ *   registered then), `di_your_api_key` (the key in
  *   $TOKEN), and values a reader copies from an answer shown earlier on the page: the sample
  *   token of a registration and the sample `csrf_token` of a sign-in;
  * - a register example on a page where its username is taken registers a fresh name instead.
@@ -66,6 +68,9 @@ export const PLACEHOLDER = {
   uploadId: 'k3J9aQ2xZp',
   deletionSecret: 'Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu',
   keyId: 'lIhSsJ8NbyqmtKtt',
+  inviteId: 'Hq2Wm9ZtR4cLx7Vb',
+  /** Another account than alice's, for the admin's examples. */
+  userId: 'pR4mWz9KcT2vYh6B',
   apiKey: 'di_your_api_key',
   /** The token in the sample answer of POST /api/auth/register (README, api.md). */
   registeredToken: 'di_uc7FwCJ9aYdPppw5kKN8U3SJFBLpH5kknJ8iQrFS',
@@ -409,7 +414,11 @@ export class ExampleSession {
       const upload = await this.freshUpload();
       code = code.replaceAll(PLACEHOLDER.uploadId, upload.id).replaceAll(PLACEHOLDER.deletionSecret, upload.delete_url.split('/').at(-1)!);
     }
-    if (code.includes(PLACEHOLDER.keyId)) code = code.replaceAll(PLACEHOLDER.keyId, await this.freshKey());
+    if (code.includes(PLACEHOLDER.keyId))
+      code = code.replaceAll(PLACEHOLDER.keyId, await this.fresh('/api/keys', { name: 'for a docs example' }, 'key'));
+    if (code.includes(PLACEHOLDER.inviteId))
+      code = code.replaceAll(PLACEHOLDER.inviteId, await this.fresh('/api/admin/invites', {}, 'invite'));
+    if (code.includes(PLACEHOLDER.userId)) code = code.replaceAll(PLACEHOLDER.userId, await this.freshUser());
     if (code.includes(PLACEHOLDER.apiKey)) code = code.replaceAll(PLACEHOLDER.apiKey, this.requireToken());
     // Until the page has signed up or in, these stay as they are: the block that shows them as
     // a sample answer is the one that gets the real one.
@@ -439,14 +448,26 @@ export class ExampleSession {
     return ((await response.json()) as { files: Array<{ id: string; delete_url: string }> }).files[0]!;
   }
 
-  private async freshKey(): Promise<string> {
-    const response = await fetch(`${this.server.url}/api/keys`, {
+  private async freshUser(): Promise<string> {
+    const response = await fetch(`${this.server.url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `reader${Math.random().toString(36).slice(2, 10)}`, password: PASSWORD }),
+    });
+    if (response.status !== 201) throw new Error(`registering an account for a placeholder: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { user: { id: string } }).user.id;
+  }
+
+  /** The id of a new thing of the reader's (a key, an invite), made by POSTing `body` to `path`. */
+  private async fresh(path: string, body: object, what: 'key' | 'invite'): Promise<string> {
+    const response = await fetch(`${this.server.url}${path}`, {
       method: 'POST',
       headers: { token: this.requireToken(), 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'for a docs example' }),
+      body: JSON.stringify(body),
     });
-    if (response.status !== 201) throw new Error(`making a key for a placeholder: ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { key: { id: string } }).key.id;
+    if (response.status !== 201) throw new Error(`making a ${what} for a placeholder: ${response.status} ${await response.text()}`);
+    const created = (await response.json()) as { id: string } | { key: { id: string } };
+    return 'key' in created ? created.key.id : created.id;
   }
 }
 

@@ -9,14 +9,17 @@ import { authPlugin } from './http/plugins/auth.plugin.js';
 import { docsPlugin } from './http/plugins/docs.plugin.js';
 import { drainPlugin } from './http/plugins/drain.plugin.js';
 import { errorsPlugin, sendError } from './http/plugins/errors.plugin.js';
+import { metricsRoute, requestMetricsPlugin } from './http/plugins/metrics.plugin.js';
 import { openapiPlugin } from './http/plugins/openapi.plugin.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.plugin.js';
 import { accountRoutes } from './http/routes/account.routes.js';
+import { adminRoutes } from './http/routes/admin.routes.js';
 import { assetRoutes } from './http/routes/asset.routes.js';
 import { authRoutes } from './http/routes/auth.routes.js';
 import { embedRoutes } from './http/routes/embed.routes.js';
 import { fileRoutes } from './http/routes/file.routes.js';
 import { healthRoutes } from './http/routes/health.routes.js';
+import { inviteRoutes } from './http/routes/invite.routes.js';
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js';
 import { uploadRoutes } from './http/routes/upload.routes.js';
 import { webPlugin } from './http/plugins/web.plugin.js';
@@ -27,6 +30,7 @@ import { type FastPath, fromMemory } from './http/from-memory.js';
 import { hstsHeader } from './http/views/page-headers.js';
 import { logsFileHits, RequestLog } from './http/request-log.js';
 import { validatorPerHttpPart } from './http/validation.js';
+import type { RequestHistogram } from './services/request-histogram.js';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -34,12 +38,23 @@ export interface BuildAppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** The built web app (web/dist) to serve at its own paths; without it, the server is the API and the files only. */
   webDir?: string;
+  /**
+   * What `GET /metrics` answers with, in a cluster worker: the whole cluster's metrics, which
+   * the primary gathers (cluster-metrics.ts). @default this process's metrics
+   */
+  collectMetrics?: () => Promise<string>;
 }
 
 function requestIds(): () => string {
   const prefix = randomBase62(8);
   let counter = 0;
   return () => `${prefix}${(counter++).toString(36)}`;
+}
+
+/** The fast path's four series (raw file or thumbnail, GET or HEAD; always 200), found once. */
+function fastPathSeries(requests: RequestHistogram) {
+  const of = (route: string) => ({ get: requests.of('GET', route, 200), head: requests.of('HEAD', route, 200) });
+  return { raw: of('/i/:file'), thumbnail: of('/t/:file') };
 }
 
 /** Builds the HTTP app around a container. It never listens: main.ts and tests decide that. */
@@ -88,6 +103,9 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  const { metrics } = container;
+  // First of the hooks: a request another hook refuses (429, 406 ...) is counted too.
+  if (metrics) await app.register(requestMetricsPlugin, { requests: metrics.requests });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (request.url.startsWith('/api/') && !acceptsJson(request.headers.accept)) {
@@ -113,7 +131,11 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     throwFileSizeLimit: false,
   });
   // Before auth: an address that keeps guessing keys is refused before its guess is looked up.
-  await app.register(rateLimitPlugin, { limits: config.rateLimits });
+  await app.register(rateLimitPlugin, {
+    limits: config.rateLimits,
+    refused: metrics && ((policy) => metrics.refused(policy)),
+    store: container.rateLimitStore,
+  });
   await app.register(authPlugin, { apiKeys: container.apiKeys, auth: container.auth });
   // Before the routes: it sees each one as it is registered.
   await app.register(openapiPlugin, { publicUrl: config.publicUrl });
@@ -122,8 +144,10 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   await app.register(healthRoutes, { ready: () => container.ready() });
   await app.register(authRoutes, { auth: container.auth, secureCookies: config.publicUrl.startsWith('https://') });
   await app.register(accountRoutes, { users: container.users, apiKeys: container.apiKeys });
+  await app.register(inviteRoutes, { invites: container.invites });
   await app.register(uploadRoutes, { uploads: container.uploads, publicUrl: config.publicUrl });
   await app.register(embedRoutes, { embeds: container.embeds });
+  await app.register(adminRoutes, { admin: container.admin, publicUrl: config.publicUrl });
   await app.register(fileRoutes, {
     files: container.files,
     uploads: container.uploads,
@@ -131,6 +155,14 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
     publicUrl: config.publicUrl,
   });
   await app.register(thumbnailRoutes, { thumbnails: container.thumbnails });
+  // On the main port only with a token; METRICS_PORT alone serves them on a listener of its own (main.ts).
+  if (metrics && config.metrics?.token !== undefined) {
+    await app.register(metricsRoute, {
+      collect: options.collectMetrics ?? (() => metrics.text()),
+      contentType: metrics.contentType,
+      token: config.metrics.token,
+    });
+  }
   await app.register(docsPlugin);
   if (options.webDir) await app.register(webPlugin, { dir: options.webDir, publicUrl: config.publicUrl });
 
@@ -139,8 +171,17 @@ export async function buildApp(container: Container, options: BuildAppOptions = 
   // the drain plugin's 503).
   if (!logsFileHits(app.log)) {
     const answer = fromMemory({ files: container.files, thumbnails: container.thumbnails, nextRequestId });
+    const served = metrics && fastPathSeries(metrics.requests);
     fastPath = (request, response) => {
-      if (app.isDraining() || !answer(request, response)) return false;
+      if (app.isDraining()) return false;
+      const start = served && performance.now();
+      if (!answer(request, response)) return false;
+      // As Fastify's answers are (requestMetricsPlugin), to the route's pattern; the time is this
+      // process's, until the bytes are handed to the socket.
+      if (served)
+        served[request.url![1] === 'i' ? 'raw' : 'thumbnail'][request.method === 'HEAD' ? 'head' : 'get'].observe(
+          (performance.now() - start!) / 1000,
+        );
       // A large file to a slow client is still being written: shutdown must wait for it.
       app.trackResponse(response);
       return true;

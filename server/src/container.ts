@@ -1,29 +1,42 @@
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import { sql } from 'kysely';
-import type { Config } from './config/config.js';
+import type { Config, StorageKind } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { ImageProcessor } from './media/image-processor.js';
 import { Semaphore } from './media/semaphore.js';
 import { Thumbnailer } from './media/thumbnailer.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
+import { InviteRepository } from './repositories/invite.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SettingRepository } from './repositories/setting.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { EmbedSettingRepository } from './repositories/embed-setting.repository.js';
+import { AdminService } from './services/admin.service.js';
 import { ApiKeyService } from './services/api-key.service.js';
 import { type DeletionBus, LocalDeletionBus } from './services/deletion-bus.js';
 import { EmbedService } from './services/embed.service.js';
 import { OrphanSweeper } from './services/orphan-sweeper.js';
 import { AuthService } from './services/auth.service.js';
 import { FileService } from './services/file.service.js';
+import { InviteService } from './services/invite.service.js';
+import { MetricsService } from './services/metrics.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
 import type { ScryptParams } from './services/password.js';
 import { UploadLinks } from './services/upload-links.js';
 import { UploadService } from './services/upload.service.js';
+import { UserAdminService } from './services/user-admin.service.js';
 import { UserService } from './services/user.service.js';
+import { MemoryRateLimitStore } from './http/plugins/rate-limit-store.js';
+import { RedisDeletionBus } from './redis/redis-deletion-bus.js';
+import { RedisLink, type RedisState } from './redis/redis-link.js';
+import { RedisRateLimitStore } from './redis/redis-rate-limit-store.js';
 import { FileCache } from './storage/file-cache.js';
+import { uploadTempDir } from './storage/data-dir.js';
 import { LocalStorage } from './storage/local-storage.js';
+import { S3Storage } from './storage/s3-storage.js';
 import type { StorageDriver } from './storage/storage-driver.js';
 
 export interface Container {
@@ -32,15 +45,26 @@ export interface Container {
   storage: StorageDriver;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  invites: InviteService;
   users: UserService;
   uploads: UploadService;
   files: FileService;
   thumbnails: ThumbnailService;
   embeds: EmbedService;
+  admin: UserAdminService;
+  /** Prometheus metrics; undefined with METRICS=off, and then nothing is counted. */
+  metrics: MetricsService | undefined;
   /** Removes what crashes leave in storage; main.ts starts it, close() stops it. */
   sweeper: OrphanSweeper;
-  /** Throws when the database or storage cannot be reached. */
-  ready(): Promise<void>;
+  /** The connections to REDIS_URL; undefined without it. main.ts gives it the logger. */
+  redis: RedisLink | undefined;
+  /** Rate-limit counters shared through Redis; undefined = each process counts in memory. */
+  rateLimitStore: FastifyRateLimitStore | undefined;
+  /**
+   * Throws when the database or storage cannot be reached. Redis, when configured, is reported
+   * rather than required: without it a node still serves, with limits and deletions of its own.
+   */
+  ready(): Promise<{ storage: StorageKind; redis?: RedisState }>;
   close(): Promise<void>;
 }
 
@@ -58,6 +82,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const database = options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const { db } = database;
   const storage = await createStorage(config);
+  const tempDir = uploadTempDir(config.dataDir);
 
   const deletionKey = await new SettingRepository(db).get('deletion_key');
   if (!deletionKey) throw new Error('The database has no deletion_key setting: migrations have not run.');
@@ -66,7 +91,9 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const userRepository = new UserRepository(db);
   const uploadRepository = new UploadRepository(db);
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db));
-  const auth = new AuthService(userRepository, new SessionRepository(db), apiKeys, {
+  const sessionRepository = new SessionRepository(db);
+  const inviteRepository = new InviteRepository(db);
+  const auth = new AuthService(userRepository, sessionRepository, apiKeys, inviteRepository, {
     registration: config.registration,
     defaultQuota: config.defaultQuota,
     sessionTtlSeconds: config.sessionTtl,
@@ -79,26 +106,40 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   // free keeps file reads, and so raw serving, moving through a burst of first thumbnails.
   const sharpSlots = new Semaphore(Math.min(availableParallelism(), 3));
   const images = new ImageProcessor({ maxPixels: config.maxPixels, semaphore: sharpSlots });
-  const thumbnails = new ThumbnailService(files, storage, cache, new Thumbnailer({ maxPixels: config.maxPixels, semaphore: sharpSlots }));
-  const deletions = options.deletions ?? new LocalDeletionBus();
+  const thumbnails = new ThumbnailService(
+    files,
+    storage,
+    cache,
+    new Thumbnailer({ maxPixels: config.maxPixels, semaphore: sharpSlots }),
+    tempDir,
+  );
+  const metrics = config.metrics ? new MetricsService({ cache, thumbnails }) : undefined;
+  const redis = config.redisUrl === undefined ? undefined : new RedisLink(config.redisUrl, config.redisPrefix);
+  const inProcess = options.deletions ?? new LocalDeletionBus();
+  const deletions = redis ? new RedisDeletionBus(redis, inProcess) : inProcess;
   deletions.subscribe((id) => files.forget(id));
+  // Deletions published while Redis was away never arrived: what this process knew may be stale.
+  redis?.onReconnect(() => files.forgetAll());
   const uploads = new UploadService(
     uploadRepository,
     storage,
     images,
     links,
-    { maxFileSize: config.maxFileSize },
+    { maxFileSize: config.maxFileSize, tempDir },
     {
-      stored: (rows) =>
+      stored: (rows) => {
         rows.forEach((row) => {
           files.remember(row);
           void thumbnails.anticipate(row.sha256);
-        }),
+        });
+        metrics?.uploaded(rows.map((row) => row.size));
+      },
       deleted: (id) => deletions.publish(id),
     },
   );
 
-  const sweeper = new OrphanSweeper(uploadRepository, storage);
+  const sweeper = new OrphanSweeper(uploadRepository, storage, tempDir);
+  const accounts = new AdminService(userRepository, sessionRepository, { defaultQuota: config.defaultQuota, scrypt: options.scrypt });
 
   return {
     config,
@@ -106,29 +147,43 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     storage,
     auth,
     apiKeys,
+    invites: new InviteService(inviteRepository),
     users: new UserService(userRepository),
     uploads,
     files,
     thumbnails,
     embeds: new EmbedService(new EmbedSettingRepository(db), uploadRepository, userRepository, links, config.publicUrl),
+    admin: new UserAdminService(accounts, userRepository, uploads),
+    metrics,
     sweeper,
+    redis,
+    rateLimitStore: redis && new RedisRateLimitStore(redis, new MemoryRateLimitStore()),
     async ready() {
       await sql`select 1`.execute(db);
       await storage.check();
+      return { storage: config.storage, ...(redis && { redis: await redis.state() }) };
     },
     async close() {
       // Thumbnails being stored in the background finish first, leaving nothing in tmp/.
       await thumbnails.idle();
       await sweeper.stop();
+      await redis?.close();
       if (!options.database) await database.close();
     },
   };
 }
 
-/** The storage driver named by STORAGE; services see only the StorageDriver interface. */
+/**
+ * The storage driver named by STORAGE; services see only the StorageDriver interface. The
+ * uploads' temp directory is made either way: uploads are staged on local disk whatever
+ * stores them afterwards.
+ */
 export async function createStorage(config: Readonly<Config>): Promise<StorageDriver> {
   switch (config.storage) {
     case 'local':
       return LocalStorage.create(config.dataDir);
+    case 's3':
+      await mkdir(uploadTempDir(config.dataDir), { recursive: true });
+      return S3Storage.fromConfig(config.s3!);
   }
 }

@@ -3,13 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
+import { gatherClusterMetrics, metricsFromPrimary } from './cluster-metrics.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { withEnvFile } from './config/env-file.js';
-import { createContainer, createStorage } from './container.js';
+import { createContainer } from './container.js';
 import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
+import { listenForMetrics } from './http/metrics-server.js';
+import { loggerOptions } from './logging.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { publicUrlWarning, startupBanner } from './startup-banner.js';
-import { makeDataDirPrivate, PRIVATE_UMASK } from './storage/data-dir.js';
+import { makeDataDirPrivate, PRIVATE_UMASK, sweepTemp, uploadTempDir } from './storage/data-dir.js';
 
 /**
  * The built web app, part of the install rather than of the configuration. This file is
@@ -42,12 +45,25 @@ function announce(config: Readonly<Config>, port: number, hasAdmin: boolean): vo
 /** Serves HTTP: one process on its own, or a cluster worker (which opens its own database). Returns the port bound. */
 async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promise<number> {
   const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : { database });
-  const app = await buildApp(container, {
-    logger: { level: config.logLevel, redact: ['req.headers.token', 'req.headers.authorization', 'req.headers.cookie'] },
-    webDir: WEB_DIR,
-  });
+  const logger = await loggerOptions(config, process.stdout);
+  // In a cluster, /metrics (on whichever worker gets it) covers every worker: the primary gathers them.
+  if (cluster.isWorker) container.metrics?.reportToPrimary();
+  const app = await buildApp(container, { logger, webDir: WEB_DIR, collectMetrics: cluster.isWorker ? metricsFromPrimary() : undefined });
   await app.listen({ port: config.port, host: config.host });
   container.sweeper.start(app.log);
+  container.redis?.useLog(app.log);
+  const { metrics } = container;
+  const metricsServer =
+    metrics && cluster.isPrimary && config.metrics?.port !== undefined
+      ? await listenForMetrics({
+          collect: () => metrics.text(),
+          contentType: metrics.contentType,
+          host: config.metrics.host,
+          port: config.metrics.port,
+          logger,
+          errors: config,
+        })
+      : undefined;
 
   let closing = false;
   // Uploads still running at exit have lost their clients, or run out of time: their temp files go.
@@ -66,7 +82,7 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
     force.unref();
     void app
       .drain()
-      .then(() => app.close())
+      .then(() => Promise.all([app.close(), metricsServer?.close()]))
       .then(() => container.close())
       .then(() => database?.close())
       .then(
@@ -96,10 +112,23 @@ async function main(): Promise<void> {
   await migrate(database);
   const hasAdmin = await new UserRepository(database.db).hasAdmin();
   // Nothing is in flight before the first process serves: tmp/ holds only what a crash cut off.
-  await (await createStorage(config)).sweepTemp();
+  await sweepTemp(uploadTempDir(config.dataDir));
   if (config.workers <= 1) return announce(config, await serve(config, database), hasAdmin);
   await database.close();
   cluster.once('listening', (_worker, address) => announce(config, address.port, hasAdmin));
+  if (config.metrics) {
+    // Before the workers start: they may be asked for /metrics as soon as they listen.
+    const gathered = gatherClusterMetrics();
+    if (config.metrics.port !== undefined) {
+      await listenForMetrics({
+        ...gathered,
+        host: config.metrics.host,
+        port: config.metrics.port,
+        logger: await loggerOptions(config, process.stdout),
+        errors: config,
+      });
+    }
+  }
 
   // Several processes share the port (node:cluster); all state is in the database and storage.
   for (let i = 0; i < config.workers; i++) cluster.fork();

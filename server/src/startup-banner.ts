@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import type { Config } from './config/config.js';
 
 export interface StartupFacts {
-  config: Pick<Config, 'host' | 'publicUrl'>;
+  config: Pick<Config, 'host' | 'publicUrl'> & Partial<Pick<Config, 'metrics'>>;
   /** The port actually bound (PORT=0 picks one). */
   port: number;
   /** Whether the first account (the admin) exists: the next step differs. */
@@ -40,10 +40,20 @@ export function startupBanner({ config, port, hasAdmin }: StartupFacts): string 
     'Discord Images is ready.',
     `  Listening on  ${urlOf(config.host, port)}${everywhere ? ' (every network interface)' : ''}`,
     `  Links use     ${config.publicUrl} (PUBLIC_URL)`,
+    ...metricsLines(config.metrics ?? null, port),
     '',
     ...next,
     '',
   ].join('\n');
+}
+
+/** Where Prometheus finds the metrics, when they are on (docs/metrics.md). */
+function metricsLines(metrics: Config['metrics'], port: number): string[] {
+  if (!metrics) return [];
+  const where: string[] = [];
+  if (metrics.port !== undefined) where.push(`${urlOf(metrics.host, metrics.port)}/metrics (METRICS_PORT, no token)`);
+  if (metrics.token !== undefined) where.push(`/metrics on port ${port} with Authorization: Bearer <METRICS_TOKEN>`);
+  return [`  Metrics at    ${where.join('; and ')}`];
 }
 
 /**

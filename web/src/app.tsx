@@ -3,9 +3,13 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { di, isSignedOut, messageOf } from './api.js';
 import { Page } from './components/page.js';
+import { ADMIN_HOME, isAdminPath } from './pages/admin/admin-paths.js';
+import { LazyAdminPages } from './pages/admin/lazy-admin-pages.js';
 import { AuthPage } from './pages/auth-page.js';
 import { GalleryPage } from './pages/gallery-page.js';
 import { KeysPage } from './pages/keys-page.js';
+import { SettingsPage } from './pages/settings-page.js';
+import { SetupPage } from './pages/setup-page.js';
 import { followLink, navigate, safeNext, useLocation } from './router.js';
 
 /** Signed in (the user), signed out (null), or not known yet (undefined, while the first `me()` runs). */
@@ -26,7 +30,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (session === null && path !== '/auth') navigate(`/auth?next=${encodeURIComponent(path)}`, { replace: true });
+    if (session === null && path !== '/auth') navigate(`/auth?next=${encodeURIComponent(path + location.search)}`, { replace: true });
     if (session && path === '/auth' && !firstKey) navigate(safeNext(search.get('next')), { replace: true });
   });
 
@@ -66,6 +70,12 @@ export function App() {
         <GalleryPage onSignedOut={signedOut} />
       ) : path === '/keys' ? (
         <KeysPage onSignedOut={signedOut} />
+      ) : path === '/setup' ? (
+        <SetupPage username={session.username} onSignedOut={signedOut} />
+      ) : path === '/settings' ? (
+        <SettingsPage onSignedOut={signedOut} />
+      ) : isAdminPath(path) ? (
+        <LazyAdminPages user={session} path={path} onSignedOut={signedOut} />
       ) : (
         <Page title="Not found">
           <p>
@@ -101,6 +111,13 @@ function Shell({ user, path, onSignOut, children }: { user: User; path: string; 
         <nav aria-label="Main" class="nav">
           {link('/', 'Gallery')}
           {link('/keys', 'API keys')}
+          {link('/setup', 'Setup')}
+          {link('/settings', 'Settings')}
+          {user.role === 'admin' && (
+            <a href={ADMIN_HOME} class="nav-link" aria-current={isAdminPath(path) ? 'true' : undefined} onClick={followLink}>
+              Admin
+            </a>
+          )}
         </nav>
         <div class="account">
           <span class="username" title={`Signed in as ${user.username}`}>

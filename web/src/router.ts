@@ -1,15 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { APP_PATHS, type AppPath } from './paths.js';
+import { APP_PATHS } from './paths.js';
 
 const listeners = new Set<() => void>();
 const changed = () => listeners.forEach((listener) => listener());
 addEventListener('popstate', changed);
 
-export function navigate(to: string, { replace = false } = {}): void {
+/** Goes to `to` in the app; `keepScroll` for a change within one page (a dialog over it, a search). */
+export function navigate(to: string, { replace = false, keepScroll = false } = {}): void {
   if (to === location.pathname + location.search) return;
   history[replace ? 'replaceState' : 'pushState'](null, '', to);
-  scrollTo(0, 0);
+  if (!keepScroll) scrollTo(0, 0);
   changed();
 }
 
@@ -24,9 +25,14 @@ export function useLocation(): { path: string; search: URLSearchParams } {
   return { path: location.pathname.replace(/(.)\/+$/, '$1'), search: new URLSearchParams(location.search) };
 }
 
-/** A `next` from the query string, if it is one of the app's own paths (never another site). */
-export function safeNext(next: string | null): AppPath {
-  return APP_PATHS.find((path) => path === next) ?? '/';
+/**
+ * A `next` from the query string if it is one of the app's own pages (never another site, never
+ * a share page), with its query kept: a search or an open upload survives signing in again.
+ */
+export function safeNext(next: string | null): string {
+  const url = new URL(next ?? '/', location.origin);
+  const path = APP_PATHS.find((known) => known === url.pathname);
+  return url.origin === location.origin && path ? path + url.search : '/';
 }
 
 /** Follows a plain click on an in-app link without reloading the page. */

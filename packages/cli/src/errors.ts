@@ -49,3 +49,17 @@ export function reportFailure(error: unknown, file?: string): number {
   process.stderr.write(`${failureLine(error, file)}\n`);
   return error instanceof CliError ? error.exitCode : 1;
 }
+
+/** Runs `action` on each id in turn; one that fails gets its line and the others go on. Returns the exit code. */
+export async function forEachId(ids: string[], action: (id: string) => Promise<unknown>): Promise<number> {
+  let failed = 0;
+  for (const id of ids) {
+    try {
+      await action(id);
+    } catch (error) {
+      reportFailure(error, id);
+      failed++;
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}

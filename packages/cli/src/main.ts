@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   list: { summary: 'list your uploads', load: () => import('./commands/list.js') },
   delete: { summary: 'delete uploads by id', load: () => import('./commands/delete.js') },
   keys: { summary: 'list, create or revoke API keys', load: () => import('./commands/keys.js') },
+  invites: { summary: 'list, create or revoke invite codes (admin)', load: () => import('./commands/invites.js') },
   sharex: { summary: 'print a ShareX custom uploader (.sxcu)', load: () => import('./commands/sharex.js') },
   open: { summary: "open an upload's share page in the browser", load: () => import('./commands/open.js') },
   admin: { summary: "manage accounts in the server's database", load: () => import('./commands/admin.js') },

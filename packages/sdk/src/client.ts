@@ -6,15 +6,21 @@
 import { apiErrorFrom, NetworkError } from './errors.js';
 import type {
   Account,
+  AdminStats,
+  AdminUser,
+  AdminUserPatch,
   ApiKey,
   CreatedKey,
   EmbedFields,
   EmbedPatch,
   EmbedPreview,
   EmbedSettings,
+  Invite,
   LoginResult,
+  NewInvite,
   OEmbed,
   RegisterResult,
+  Registration,
   Upload,
   UploadEmbed,
   UploadProgress,
@@ -107,13 +113,25 @@ export interface UploadOptions {
 
 export interface ListOptions {
   /**
-   * Uploads per request (1-1000); the iterator follows every page whatever this is.
+   * Items per request (1-1000); the iterator follows every page whatever this is.
    * @default the server's default, 100
    */
   limit?: number;
-  /** Start after this upload id (newest first). */
+  /** Start after this id (upload, or account for `admin.users.list`), newest first. */
   before?: string;
+  /**
+   * Only uploads whose name contains this text, in any case (1-100 characters; `%` and `_`
+   * are plain characters). Empty lists everything.
+   * @default undefined (every upload)
+   */
+  q?: string;
   signal?: AbortSignal;
+}
+
+/** Options of `auth.register`. */
+export interface RegisterOptions extends CallOptions {
+  /** An invite code from an admin: needed when the server's registration is `invite`. */
+  invite?: string;
 }
 
 /** A request's signal, accepted by every call. */
@@ -202,7 +220,7 @@ export abstract class Client<Source> {
 
   readonly uploads = {
     /** Every upload of the account, newest first, fetched page by page as it is iterated (follows `Link: rel="next"`). */
-    list: (options: ListOptions = {}): AsyncIterableIterator<Upload> => this.#list(options),
+    list: (options: ListOptions = {}): AsyncIterableIterator<Upload> => this.#list<Upload>('/api/uploads', options),
     /** One upload; someone else's answers 404. */
     get: (id: string, options?: CallOptions): Promise<Upload> => this.#json('GET', `/api/uploads/${encodeURIComponent(id)}`, options),
     /** Deletes an upload; its URLs then answer 410 Gone. */
@@ -210,6 +228,14 @@ export abstract class Client<Source> {
       await this.#request('DELETE', `/api/uploads/${encodeURIComponent(id)}`, options);
     },
   };
+
+  /**
+   * Changes the account's password. Its other sessions end (this client's own session, if it
+   * uses one, stays); API keys stay valid. A wrong `current` throws ApiError 403 `WRONG_PASSWORD`.
+   */
+  async changePassword(current: string, next: string, options?: CallOptions): Promise<void> {
+    await this.#request('POST', '/api/me/password', { ...options, json: { current_password: current, new_password: next } });
+  }
 
   /** The account: username, role, usage and quota. */
   async me(options?: CallOptions): Promise<Account> {
@@ -238,15 +264,49 @@ export abstract class Client<Source> {
     /** Exactly the tags (and oEmbed) the share page of one of the account's uploads emits. */
     preview: (uploadId?: string, options?: CallOptions): Promise<EmbedPreview> =>
       this.#json('GET', '/api/me/embed/preview', { ...options, query: { upload: uploadId } }),
+    /** The same with unsaved changes (shaped like `update`'s) over the saved templates: nothing is saved. */
+    previewDraft: (uploadId: string, draft: EmbedPatch, options?: CallOptions): Promise<EmbedPreview> =>
+      this.#json('POST', '/api/me/embed/preview', { ...options, json: { upload: uploadId, embed: draft } }),
   };
 
+  /** For admins only: anyone else gets ApiError 403 `FORBIDDEN`. */
   readonly admin = {
+    users: {
+      /** Every account with its usage, newest first, fetched page by page as it is iterated. */
+      list: (options: ListOptions = {}): AsyncIterableIterator<AdminUser> => this.#list<AdminUser>('/api/admin/users', options),
+      /**
+       * Changes an account's role, quota (`null` = unlimited) or access (`disabled`); what the
+       * patch leaves out is kept. Your own role and access: ApiError 409 `SELF_CHANGE_REFUSED`.
+       */
+      update: (id: string, patch: AdminUserPatch, options?: CallOptions): Promise<AdminUser> =>
+        this.#json('PATCH', `/api/admin/users/${encodeURIComponent(id)}`, { ...options, json: patch }),
+      /** Deletes an account with its keys, sessions and uploads (their URLs then answer 410 Gone); never your own. */
+      delete: async (id: string, options?: CallOptions): Promise<void> => {
+        await this.#request('DELETE', `/api/admin/users/${encodeURIComponent(id)}`, options);
+      },
+    },
+    /** Accounts, live uploads and their bytes, and uploads per day for the last 30 UTC days. */
+    stats: (options?: CallOptions): Promise<AdminStats> => this.#json('GET', '/api/admin/stats', options),
     embed: {
       /** The server-wide embed defaults (admin only). */
       get: (options?: CallOptions): Promise<EmbedFields> => this.#json('GET', '/api/admin/embed', options),
       /** Changes the server-wide defaults (admin only); `null` puts one back to the built-in value. */
       update: (patch: EmbedPatch, options?: CallOptions): Promise<EmbedFields> =>
         this.#json('PATCH', '/api/admin/embed', { ...options, json: patch }),
+    },
+    invites: {
+      /** Every invite, newest first, used-up and expired ones too (admin only). */
+      list: (options?: CallOptions): Promise<Invite[]> => this.#json('GET', '/api/admin/invites', options),
+      /**
+       * A new invite code (admin only): single-use and valid for 7 days unless `max_uses`
+       * (1-10000) and `expires_in_days` (1-365, or `null` for never) say otherwise.
+       */
+      create: (invite: NewInvite = {}, options?: CallOptions): Promise<Invite> =>
+        this.#json('POST', '/api/admin/invites', { ...options, json: invite }),
+      /** Revokes an invite: its code stops working at once; accounts made with it stay. */
+      revoke: async (id: string, options?: CallOptions): Promise<void> => {
+        await this.#request('DELETE', `/api/admin/invites/${encodeURIComponent(id)}`, options);
+      },
     },
   };
 
@@ -256,9 +316,18 @@ export abstract class Client<Source> {
   }
 
   readonly auth = {
-    /** Creates an account (the first one becomes admin) and its first API key, in `token`. */
-    register: (username: string, password: string, options?: CallOptions): Promise<RegisterResult> =>
-      this.#json('POST', '/api/auth/register', { ...options, json: { username, password } }),
+    /**
+     * Creates an account (the first one becomes admin) and its first API key, in `token`. A
+     * server whose registration is `invite` needs `options.invite`.
+     */
+    register: (username: string, password: string, { invite, ...options }: RegisterOptions = {}): Promise<RegisterResult> =>
+      this.#json('POST', '/api/auth/register', {
+        ...options,
+        json: invite === undefined ? { username, password } : { username, password, invite },
+      }),
+    /** Whether a new account can be made now: `open`, `invite` (with a code) or `closed`. */
+    registration: async (options?: CallOptions): Promise<Registration> =>
+      (await this.#json<{ registration: Registration }>('GET', '/api/auth/registration', options)).registration,
     /** Signs in with a session cookie (browsers); the CSRF token it answers is kept for later changes. */
     login: async (username: string, password: string, options?: CallOptions): Promise<LoginResult> => {
       const result = await this.#json<LoginResult>('POST', '/api/auth/login', { ...options, json: { username, password } });
@@ -268,6 +337,11 @@ export abstract class Client<Source> {
     /** Ends the session. */
     logout: async (options?: CallOptions): Promise<void> => {
       await this.#request('POST', '/api/auth/logout', options);
+      this.#csrfToken = undefined;
+    },
+    /** Ends every session of the account, this client's included; API keys stay valid. */
+    logoutEverywhere: async (options?: CallOptions): Promise<void> => {
+      await this.#request('DELETE', '/api/me/sessions', options);
       this.#csrfToken = undefined;
     },
   };
@@ -327,11 +401,12 @@ export abstract class Client<Source> {
     }
   }
 
-  async *#list({ limit, before, signal }: ListOptions): AsyncGenerator<Upload, void, undefined> {
-    let query: Record<string, string | number | undefined> | undefined = { limit, before };
+  /** The items of a keyset-paged list, newest first, following its `Link: rel="next"` pages. */
+  async *#list<T>(path: string, { limit, before, q, signal }: ListOptions): AsyncGenerator<T, void, undefined> {
+    let query: Record<string, string | number | undefined> | undefined = { limit, before, q: q || undefined };
     while (query) {
-      const response = await this.#request('GET', '/api/uploads', { query, signal });
-      const page = (await response.json()) as Upload[];
+      const response = await this.#request('GET', path, { query, signal });
+      const page = (await response.json()) as T[];
       // Only the cursor is taken from the link: the request stays on baseUrl, which may
       // differ from the server's PUBLIC_URL (a proxy), and the key goes nowhere else.
       const next = nextQuery(response.headers.get('link'));

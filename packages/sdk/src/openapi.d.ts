@@ -24,28 +24,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The icon */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/svg+xml': string;
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /** The site icon (SVG, also at the .ico name browsers ask for) */
+    get: operations['getFaviconSvg'];
     put?: never;
     post?: never;
     delete?: never;
@@ -61,28 +41,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The icon */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/svg+xml': string;
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /** The site icon (SVG, also at the .ico name browsers ask for) */
+    get: operations['getFaviconIco'];
     put?: never;
     post?: never;
     delete?: never;
@@ -99,30 +59,7 @@ export interface paths {
       cookie?: never;
     };
     /** Liveness: the process answers */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              status: string;
-            };
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['checkHealth'];
     put?: never;
     post?: never;
     delete?: never;
@@ -138,31 +75,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database and storage reachable */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              status: string;
-            };
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /**
+     * Readiness: database and storage reachable
+     * @description Answers 503 SERVICE_UNAVAILABLE while the database or the storage cannot be reached.
+     */
+    get: operations['checkReadiness'];
     put?: never;
     post?: never;
     delete?: never;
@@ -180,33 +97,28 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Create an account (the first one becomes admin) and its first API key */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['Credentials'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['RegisterResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
+    /**
+     * Create an account (the first one becomes admin) and its first API key
+     * @description With REGISTRATION=invite, every account after the first needs an `invite` code from an admin; each account takes one of its uses.
+     */
+    post: operations['register'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/registration': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** Whether a new account can be made now: open, invite (with a code) or closed */
+    get: operations['getRegistration'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -223,32 +135,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign in for the web UI: sets an HttpOnly session cookie */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['Credentials'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['LoginResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    post: operations['login'];
     delete?: never;
     options?: never;
     head?: never;
@@ -265,27 +152,48 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign out: ends the session */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    post: operations['logout'];
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/me/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change your password; your other sessions end
+     * @description Every other web session of the account ends; the session making the request, if any, stays. API keys stay valid: revoke them apart.
+     */
+    post: operations['changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/me/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Sign out everywhere: ends every web session of your account, this one included
+     * @description API keys stay valid: revoke them apart (DELETE /api/keys/{id}).
+     */
+    delete: operations['logoutEverywhere'];
     options?: never;
     head?: never;
     patch?: never;
@@ -298,29 +206,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your account, usage and quota */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AccountResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /**
+     * Your account, usage and quota
+     * @description Signed in with a session, the answer also carries the csrf_token that changes must send as x-csrf-token.
+     */
+    get: operations['getMe'];
     put?: never;
     post?: never;
     delete?: never;
@@ -337,56 +227,10 @@ export interface paths {
       cookie?: never;
     };
     /** Your API keys (never their secrets) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['ApiKeyResponse'][];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['listKeys'];
     put?: never;
     /** Create an API key; its secret is shown only in this answer */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['CreateKeyBody'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['CreatedKeyResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    post: operations['createKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -404,28 +248,48 @@ export interface paths {
     put?: never;
     post?: never;
     /** Revoke an API key */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
+    delete: operations['revokeKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/invites': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** Every invite, newest first, used up and expired ones too (admin) */
+    get: operations['listInvites'];
+    put?: never;
+    /**
+     * Make an invite code for REGISTRATION=invite (admin)
+     * @description Single-use and valid for 7 days unless `max_uses` and `expires_in_days` say otherwise (`null`: never expires).
+     */
+    post: operations['createInvite'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/invites/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an invite: its code stops working at once (admin)
+     * @description Accounts already made with it stay.
+     */
+    delete: operations['revokeInvite'];
     options?: never;
     head?: never;
     patch?: never;
@@ -440,64 +304,11 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Upload images: multipart/form-data, one files[] part per image (file is an alias) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description This upload's embed title template (empty = keep the account's) */
-          'x-embed-title'?: string;
-          /** @description This upload's embed description template (empty = keep the account's) */
-          'x-embed-description'?: string;
-          /** @description This upload's embed site name template (empty = keep the account's) */
-          'x-embed-site-name'?: string;
-          /** @description This upload's embed author template (empty = keep the account's) */
-          'x-embed-author'?: string;
-          /** @description "auto" or #rrggbb */
-          'x-embed-color'?: string;
-        };
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'multipart/form-data': components['schemas']['UploadForm'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            /**
-             * @example {
-             *       "files": [
-             *         {
-             *           "id": "k3J9aQ2xZp",
-             *           "name": "screenshot.png",
-             *           "url": "http://localhost:3000/k3J9aQ2xZp",
-             *           "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
-             *           "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
-             *           "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
-             *           "mime": "image/png",
-             *           "size": 48213,
-             *           "width": 1280,
-             *           "height": 720,
-             *           "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
-             *           "created_at": "2026-11-27T10:00:00.000Z"
-             *         }
-             *       ]
-             *     }
-             */
-            'application/json': components['schemas']['UploadCreatedResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /**
+     * Upload images: multipart/form-data, one files[] part per image (file is an alias)
+     * @description All or nothing: if any part is refused, nothing of the request is kept, and the error names the part.
+     */
+    post: operations['uploadImages'];
     delete?: never;
     options?: never;
     head?: never;
@@ -511,34 +322,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your uploads, newest first; follow the Link header for the next page */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Uploads per page */
-          limit?: number;
-          /** @description An upload id: the page starts after it (from the Link header) */
-          before?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['UploadResponse'][];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /** Your uploads, newest first, or those whose name contains q; follow the Link header for the next page */
+    get: operations['listUploads'];
     put?: never;
     post?: never;
     delete?: never;
@@ -555,71 +340,11 @@ export interface paths {
       cookie?: never;
     };
     /** One of your uploads */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            /**
-             * @example {
-             *       "id": "k3J9aQ2xZp",
-             *       "name": "screenshot.png",
-             *       "url": "http://localhost:3000/k3J9aQ2xZp",
-             *       "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
-             *       "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
-             *       "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
-             *       "mime": "image/png",
-             *       "size": 48213,
-             *       "width": 1280,
-             *       "height": 720,
-             *       "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
-             *       "created_at": "2026-11-27T10:00:00.000Z"
-             *     }
-             */
-            'application/json': components['schemas']['UploadResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getUpload'];
     put?: never;
     post?: never;
     /** Delete an upload; its URLs then answer 410 Gone */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    delete: operations['deleteUpload'];
     options?: never;
     head?: never;
     patch?: never;
@@ -633,60 +358,14 @@ export interface paths {
       cookie?: never;
     };
     /** Your embed templates, the server defaults under them, and the result */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['EmbedSettingsResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getEmbedSettings'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
     /** Change your embed templates (null = back to the server default) */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['EmbedPatchBody'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['EmbedSettingsResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    patch: operations['updateEmbedSettings'];
     trace?: never;
   };
   '/api/me/embed/preview': {
@@ -697,32 +376,13 @@ export interface paths {
       cookie?: never;
     };
     /** Exactly the tags (and oEmbed) the share page of one of your uploads emits */
-    get: {
-      parameters: {
-        query: {
-          upload: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['EmbedPreviewResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['previewEmbed'];
     put?: never;
-    post?: never;
+    /**
+     * The tags (and oEmbed) the share page of one of your uploads would emit with unsaved template changes
+     * @description Nothing is saved: this draws the changes a settings form holds before it is submitted.
+     */
+    post: operations['previewEmbedDraft'];
     delete?: never;
     options?: never;
     head?: never;
@@ -737,60 +397,14 @@ export interface paths {
       cookie?: never;
     };
     /** Server-wide embed defaults (admin) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['EmbedFieldsResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getEmbedDefaults'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
     /** Change the server-wide embed defaults (admin; null = built-in) */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['EmbedPatchBody'];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['EmbedFieldsResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    patch: operations['updateEmbedDefaults'];
     trace?: never;
   };
   '/api/oembed': {
@@ -801,33 +415,65 @@ export interface paths {
       cookie?: never;
     };
     /** oEmbed for a share link of this server */
-    get: {
-      parameters: {
-        query: {
-          url: string;
-          format?: string;
-          maxwidth?: number;
-          maxheight?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['OEmbedResponse'];
-          };
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
+    get: operations['getOEmbed'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** Every account with its usage, newest first; follow the Link header for the next page (admin) */
+    get: operations['listUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Delete an account with its keys, sessions and uploads (admin)
+     * @description The account's uploads are deleted as DELETE /api/uploads/{id} deletes one: their URLs answer 410 Gone, and their bytes are removed once no other upload has the same. Not your own account (409 SELF_CHANGE_REFUSED).
+     */
+    delete: operations['deleteUser'];
+    options?: never;
+    head?: never;
+    /**
+     * Change an account's role, quota or access (admin)
+     * @description A field left out is kept. A disabled account cannot sign in, and its keys and sessions answer 403 ACCOUNT_DISABLED until it is enabled again; its uploads stay online. A quota applies from the next upload. You cannot change your own role or disable yourself (409 SELF_CHANGE_REFUSED), nor demote the last admin.
+     */
+    patch: operations['updateUser'];
+    trace?: never;
+  };
+  '/api/admin/stats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's usage: accounts, live uploads and bytes, and uploads per day for 30 days (admin) */
+    get: operations['getStats'];
     put?: never;
     post?: never;
     delete?: never;
@@ -843,47 +489,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The stored bytes of an upload (GET or HEAD; Range supported) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          file: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/*': string;
-          };
-        };
-        /** @description The requested range of the bytes (Range) */
-        206: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/*': string;
-          };
-        };
-        /** @description Not modified (If-None-Match) */
-        304: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    /**
+     * The stored bytes of an upload (GET or HEAD; Range supported)
+     * @description With S3_PUBLIC_URL set, answered by a 302 redirect to the object there instead (after the same 404 and 410 checks).
+     */
+    get: operations['getFile'];
     put?: never;
     post?: never;
     delete?: never;
@@ -900,30 +510,7 @@ export interface paths {
       cookie?: never;
     };
     /** Share page: the image with Open Graph and Twitter card tags */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The HTML page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        '4XX': components['responses']['PageError'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getSharePage'];
     put?: never;
     post?: never;
     delete?: never;
@@ -940,65 +527,10 @@ export interface paths {
       cookie?: never;
     };
     /** Deletion link: a confirmation page (GET never deletes) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          secret: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The HTML page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        '4XX': components['responses']['PageError'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getDeletionPage'];
     put?: never;
     /** Deletion link: deletes the upload (an HTML page, or 204 to a client asking for JSON) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          secret: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The HTML page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description Deleted (to a client that asked for JSON) */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['PageError'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    post: operations['deleteWithLink'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1013,46 +545,7 @@ export interface paths {
       cookie?: never;
     };
     /** A thumbnail of an upload: WebP within 400x400 pixels, made on first request (GET or HEAD; Range supported) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          file: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/*': string;
-          };
-        };
-        /** @description The requested range of the bytes (Range) */
-        206: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'image/*': string;
-          };
-        };
-        /** @description Not modified (If-None-Match) */
-        304: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        '4XX': components['responses']['Error'];
-        '5XX': components['responses']['Error'];
-      };
-    };
+    get: operations['getThumbnail'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1077,6 +570,87 @@ export interface components {
       quota_bytes: number | null;
       csrf_token?: string;
     };
+    /**
+     * @example {
+     *       "users": 3,
+     *       "uploads": 42,
+     *       "bytes": 5123456,
+     *       "days": [
+     *         {
+     *           "date": "2026-11-27",
+     *           "uploads": 5,
+     *           "bytes": 612345
+     *         }
+     *       ]
+     *     }
+     */
+    AdminStatsResponse: {
+      /** @description Accounts, disabled ones included */
+      users: number;
+      /** @description Live uploads */
+      uploads: number;
+      /** @description Bytes of the live uploads, as quotas count them (identical files stored once count each time) */
+      bytes: number;
+      /** @description The last 30 UTC days, today last, days without uploads included (zeros) */
+      days: {
+        /** @description YYYY-MM-DD (UTC) */
+        date: string;
+        /** @description Uploads made that day that are still live */
+        uploads: number;
+        /** @description Their bytes */
+        bytes: number;
+      }[];
+    };
+    AdminUserListQuery: {
+      /**
+       * @description Accounts per page
+       * @default 100
+       */
+      limit: number;
+      /** @description An account id: the page starts after it (from the Link header) */
+      before?: string;
+    };
+    /**
+     * @example {
+     *       "quota_bytes": 1073741824
+     *     }
+     */
+    AdminUserPatchBody: {
+      role?: 'admin' | 'user';
+      /** @description Bytes the account may store; null = unlimited */
+      quota_bytes?: number | null;
+      disabled?: boolean;
+    };
+    /**
+     * @example {
+     *       "id": "XfjL7jp5hHvWg2Lc",
+     *       "username": "bob",
+     *       "role": "user",
+     *       "quota_bytes": 1073741824,
+     *       "disabled": false,
+     *       "created_at": "2026-11-27T10:00:58.182Z",
+     *       "usage": {
+     *         "bytes": 1348,
+     *         "files": 2
+     *       }
+     *     }
+     */
+    AdminUserResponse: {
+      id: string;
+      username: string;
+      role: 'admin' | 'user';
+      /** @description Bytes the account may store; null = unlimited */
+      quota_bytes: number | null;
+      /** @description A disabled account cannot sign in, and its keys and sessions answer 403 ACCOUNT_DISABLED */
+      disabled: boolean;
+      /** @description ISO 8601, UTC */
+      created_at: string;
+      /** @description Bytes and number of its live uploads (what counts against the quota) */
+      usage: {
+        bytes: number;
+        files: number;
+      };
+    };
     ApiKeyResponse: {
       id: string;
       name: string;
@@ -1084,9 +658,25 @@ export interface components {
       created_at: string;
       last_used_at: string | null;
     };
+    ChangePasswordBody: {
+      current_password: string;
+      new_password: string;
+    };
     CreatedKeyResponse: {
       key: components['schemas']['ApiKeyResponse'];
       token: string;
+    };
+    CreateInviteBody: {
+      /**
+       * @description Accounts the code can make
+       * @default 1
+       */
+      max_uses: number;
+      /**
+       * @description Days until the code stops working; null = never
+       * @default 7
+       */
+      expires_in_days: number | null;
     };
     CreateKeyBody: {
       /** @description A label such as "ShareX on my laptop" */
@@ -1096,6 +686,27 @@ export interface components {
       /** @description 2-32 letters, digits, _ . or -; case-insensitive */
       username: string;
       password: string;
+    };
+    EmbedDraftPreviewBody: {
+      /** @description One of your uploads */
+      upload: string;
+      /** @description Unsaved changes to your templates, shaped like PATCH /api/me/embed; left out = as saved */
+      embed?: {
+        /** @description Off = the link shows the bare image, without text or colour */
+        enabled?: boolean | null;
+        /** @description Small line above the title (oEmbed provider_name). Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name} */
+        site_name?: string | null;
+        /** @description Embed title; cut at 70 bytes. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name} */
+        title?: string | null;
+        /** @description Embed text; cut at 350 bytes. Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name} */
+        description?: string | null;
+        /** @description Author line (oEmbed author_name). Placeholders: {file.name} {file.size} {file.width} {file.height} {file.date} {file.mime} {file.id} {user.name} */
+        author?: string | null;
+        /** @description Link of the author line; empty = this server */
+        author_url?: string | null;
+        /** @description "auto" (the image's dominant colour) or #rrggbb */
+        color?: string | null;
+      };
     };
     EmbedFieldsResponse: {
       /** @description Off = the link shows the bare image, without text or colour */
@@ -1195,12 +806,18 @@ export interface components {
         | 'FORBIDDEN'
         | 'CSRF_INVALID'
         | 'REGISTRATION_CLOSED'
+        | 'ACCOUNT_DISABLED'
+        | 'INVITE_REQUIRED'
+        | 'INVITE_INVALID'
+        | 'WRONG_PASSWORD'
         | 'NOT_FOUND'
         | 'UPLOAD_NOT_FOUND'
+        | 'INVITE_NOT_FOUND'
         | 'METHOD_NOT_ALLOWED'
         | 'NOT_ACCEPTABLE'
         | 'REQUEST_TIMEOUT'
         | 'USERNAME_TAKEN'
+        | 'SELF_CHANGE_REFUSED'
         | 'UPLOAD_GONE'
         | 'PAYLOAD_TOO_LARGE'
         | 'IMAGE_TOO_LARGE'
@@ -1208,6 +825,7 @@ export interface components {
         | 'UNSUPPORTED_MEDIA_TYPE'
         | 'CORRUPT_IMAGE'
         | 'RANGE_NOT_SATISFIABLE'
+        | 'EXPECTATION_FAILED'
         | 'RATE_LIMITED'
         | 'TOO_MANY_CONNECTIONS'
         | 'HEADERS_TOO_LARGE'
@@ -1231,6 +849,31 @@ export interface components {
        */
       request_id: string;
     };
+    /**
+     * @example {
+     *       "id": "Hq2Wm9ZtR4cLx7Vb",
+     *       "code": "pX7rK2mQ9vT4wZ8nB3cF6hJd",
+     *       "max_uses": 1,
+     *       "uses": 0,
+     *       "expires_at": "2026-12-12T10:00:00.000Z",
+     *       "created_at": "2026-12-05T10:00:00.000Z",
+     *       "created_by": "alice"
+     *     }
+     */
+    InviteResponse: {
+      id: string;
+      /** @description What a new user enters at sign-up (the invite field of POST /api/auth/register) */
+      code: string;
+      /** @description Accounts the code can make */
+      max_uses: number;
+      /** @description Accounts made with it so far */
+      uses: number;
+      /** @description ISO 8601, UTC; null = never */
+      expires_at: string | null;
+      created_at: string;
+      /** @description The username of the admin who made it */
+      created_by: string;
+    };
     LoginResponse: {
       user: components['schemas']['UserResponse'];
       csrf_token: string;
@@ -1249,10 +892,21 @@ export interface components {
       thumbnail_width: number;
       thumbnail_height: number;
     };
+    RegisterBody: {
+      /** @description 2-32 letters, digits, _ . or -; case-insensitive */
+      username: string;
+      password: string;
+      /** @description An invite code from the admin; needed when registration is by invite */
+      invite?: string;
+    };
     RegisterResponse: {
       user: components['schemas']['UserResponse'];
       key: components['schemas']['ApiKeyResponse'];
       token: string;
+    };
+    RegistrationResponse: {
+      /** @description open: anyone may sign up (always, while the server has no account yet); invite: with a code from the admin; closed: nobody */
+      registration: 'open' | 'invite' | 'closed';
     };
     /**
      * @example {
@@ -1301,6 +955,8 @@ export interface components {
       limit: number;
       /** @description An upload id: the page starts after it (from the Link header) */
       before?: string;
+      /** @description Only uploads whose name contains this text, in any case (% and _ are plain characters) */
+      q?: string;
     };
     /**
      * @example {
@@ -1352,25 +1008,108 @@ export interface components {
     };
   };
   responses: {
-    /** @description An error in the shape every answer of the API shares; `code` says which (the table in the description). A 429 or 503 carries Retry-After. */
-    Error: {
+    /** @description Not Acceptable: `code` is `NOT_ACCEPTABLE`. */
+    NotAcceptable: {
       headers: {
-        /** @description Seconds to wait before trying again (429, 503) */
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'NOT_ACCEPTABLE';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Request Timeout: `code` is `REQUEST_TIMEOUT`. */
+    RequestTimeout: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'REQUEST_TIMEOUT';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Expectation Failed: `code` is `EXPECTATION_FAILED`. */
+    ExpectationFailed: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'EXPECTATION_FAILED';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Too Many Requests: `code` is one of `RATE_LIMITED`, `TOO_MANY_CONNECTIONS`. Retry-After says when to try again. */
+    TooManyRequests: {
+      headers: {
+        /** @description Seconds to wait before trying again */
         'Retry-After'?: number;
         [name: string]: unknown;
       };
       content: {
-        'application/json': components['schemas']['ErrorResponse'];
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'RATE_LIMITED' | 'TOO_MANY_CONNECTIONS';
+        } & components['schemas']['ErrorResponse'];
       };
     };
-    /** @description A page for people (HTML) when the link is wrong or gone; errors outside the page (429, 5xx) in the shape of the API */
-    PageError: {
+    /** @description Too Many Requests: `code` is `TOO_MANY_CONNECTIONS`. Retry-After says when to try again. */
+    TooManyConnections: {
+      headers: {
+        /** @description Seconds to wait before trying again */
+        'Retry-After'?: number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'TOO_MANY_CONNECTIONS';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Request Header Fields Too Large: `code` is `HEADERS_TOO_LARGE`. */
+    HeadersTooLarge: {
       headers: {
         [name: string]: unknown;
       };
       content: {
-        'text/html': string;
-        'application/json': components['schemas']['ErrorResponse'];
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'HEADERS_TOO_LARGE';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Internal Server Error: `code` is `INTERNAL_ERROR`. Retry-After says when to try again. */
+    InternalError: {
+      headers: {
+        /** @description Seconds to wait before trying again */
+        'Retry-After'?: number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'INTERNAL_ERROR';
+        } & components['schemas']['ErrorResponse'];
+      };
+    };
+    /** @description Service Unavailable: `code` is `SERVICE_UNAVAILABLE`. Retry-After says when to try again. */
+    ServiceUnavailable: {
+      headers: {
+        /** @description Seconds to wait before trying again */
+        'Retry-After'?: number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @enum {unknown} */
+          code?: 'SERVICE_UNAVAILABLE';
+        } & components['schemas']['ErrorResponse'];
       };
     };
   };
@@ -1399,8 +1138,3065 @@ export interface operations {
           'application/json': Record<string, never>;
         };
       };
-      '4XX': components['responses']['Error'];
-      '5XX': components['responses']['Error'];
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getFaviconSvg: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The icon */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/svg+xml': string;
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getFaviconIco: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The icon */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/svg+xml': string;
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  checkHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Alive: {"status":"ok"} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            status: string;
+          };
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  checkReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready: {"status":"ready","storage":"local"}, with "redis" when REDIS_URL is set */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            status: string;
+            /** @description Where files are stored (STORAGE), checked for this answer: the data directory is writable, or the S3 bucket answers. */
+            storage: 'local' | 's3';
+            /** @description Only with REDIS_URL. `unavailable` does not make the node unready: it serves on, with rate limits counted on this node alone until Redis is back. */
+            redis?: 'ready' | 'unavailable';
+          };
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  register: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RegisterBody'];
+      };
+    };
+    responses: {
+      /** @description The account and its first API key (the secret is shown this once) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisterResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `REGISTRATION_CLOSED`, `INVITE_REQUIRED`, `INVITE_INVALID`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'REGISTRATION_CLOSED' | 'INVITE_REQUIRED' | 'INVITE_INVALID';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Conflict: `code` is `USERNAME_TAKEN`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'USERNAME_TAKEN';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getRegistration: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description How new accounts can be made on this server */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegistrationResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Credentials'];
+      };
+    };
+    responses: {
+      /** @description Signed in: the session cookie is set; changes must send csrf_token as x-csrf-token */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LoginResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `INVALID_CREDENTIALS`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'INVALID_CREDENTIALS';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Signed out (also when there was no session): the cookie is cleared */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangePasswordBody'];
+      };
+    };
+    responses: {
+      /** @description Changed: other sessions are signed out */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`, `WRONG_PASSWORD`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED' | 'WRONG_PASSWORD';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  logoutEverywhere: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Signed out everywhere: the cookie is cleared */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Your account */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Your API keys, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyResponse'][];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  createKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateKeyBody'];
+      };
+    };
+    responses: {
+      /** @description The new key, with its secret (shown this once) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedKeyResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  revokeKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked: the key no longer works */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listInvites: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The invites, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InviteResponse'][];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  createInvite: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateInviteBody'];
+      };
+    };
+    responses: {
+      /** @description Created: share the code or the sign-up link */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "Hq2Wm9ZtR4cLx7Vb",
+           *       "code": "pX7rK2mQ9vT4wZ8nB3cF6hJd",
+           *       "max_uses": 1,
+           *       "uses": 0,
+           *       "expires_at": "2026-12-12T10:00:00.000Z",
+           *       "created_at": "2026-12-05T10:00:00.000Z",
+           *       "created_by": "alice"
+           *     }
+           */
+          'application/json': components['schemas']['InviteResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  revokeInvite: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked: the code no longer works */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is one of `NOT_FOUND`, `INVITE_NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND' | 'INVITE_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  uploadImages: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description This upload's embed title template (empty = keep the account's) */
+        'x-embed-title'?: string;
+        /** @description This upload's embed description template (empty = keep the account's) */
+        'x-embed-description'?: string;
+        /** @description This upload's embed site name template (empty = keep the account's) */
+        'x-embed-site-name'?: string;
+        /** @description This upload's embed author template (empty = keep the account's) */
+        'x-embed-author'?: string;
+        /** @description "auto" or #rrggbb */
+        'x-embed-color'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': components['schemas']['UploadForm'];
+      };
+    };
+    responses: {
+      /** @description The uploads made, one per files[] part, in the order sent */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "files": [
+           *         {
+           *           "id": "k3J9aQ2xZp",
+           *           "name": "screenshot.png",
+           *           "url": "http://localhost:3000/k3J9aQ2xZp",
+           *           "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+           *           "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+           *           "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+           *           "mime": "image/png",
+           *           "size": 48213,
+           *           "width": 1280,
+           *           "height": 720,
+           *           "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+           *           "created_at": "2026-11-27T10:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['UploadCreatedResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `NO_FILES`, `EMPTY_FILE`, `TOO_MANY_FILES`, `MALFORMED_MULTIPART`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'NO_FILES' | 'EMPTY_FILE' | 'TOO_MANY_FILES' | 'MALFORMED_MULTIPART' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is one of `PAYLOAD_TOO_LARGE`, `IMAGE_TOO_LARGE`, `QUOTA_EXCEEDED`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE' | 'IMAGE_TOO_LARGE' | 'QUOTA_EXCEEDED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is one of `UNSUPPORTED_MEDIA_TYPE`, `CORRUPT_IMAGE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE' | 'CORRUPT_IMAGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+      /** @description Insufficient Storage: `code` is `INSUFFICIENT_STORAGE`. Retry-After says when to try again. */
+      507: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'INSUFFICIENT_STORAGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  listUploads: {
+    parameters: {
+      query?: {
+        /** @description Uploads per page */
+        limit?: number;
+        /** @description An upload id: the page starts after it (from the Link header) */
+        before?: string;
+        /** @description Only uploads whose name contains this text, in any case (% and _ are plain characters) */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of your uploads, newest first; Link: rel="next" names the next page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UploadResponse'][];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getUpload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The upload */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "k3J9aQ2xZp",
+           *       "name": "screenshot.png",
+           *       "url": "http://localhost:3000/k3J9aQ2xZp",
+           *       "raw_url": "http://localhost:3000/i/k3J9aQ2xZp.png",
+           *       "thumbnail_url": "http://localhost:3000/t/k3J9aQ2xZp.webp",
+           *       "delete_url": "http://localhost:3000/d/k3J9aQ2xZp/Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu",
+           *       "mime": "image/png",
+           *       "size": 48213,
+           *       "width": 1280,
+           *       "height": 720,
+           *       "sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+           *       "created_at": "2026-11-27T10:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['UploadResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is one of `NOT_FOUND`, `UPLOAD_NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND' | 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteUpload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is one of `NOT_FOUND`, `UPLOAD_NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND' | 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getEmbedSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Your templates, the defaults and what applies */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedSettingsResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateEmbedSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EmbedPatchBody'];
+      };
+    };
+    responses: {
+      /** @description Your templates as changed, the defaults and what applies now */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedSettingsResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  previewEmbed: {
+    parameters: {
+      query: {
+        upload: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tags, as data and as HTML, and the oEmbed answer (null with embeds off) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedPreviewResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `UPLOAD_NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  previewEmbedDraft: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EmbedDraftPreviewBody'];
+      };
+    };
+    responses: {
+      /** @description The tags, as data and as HTML, and the oEmbed answer (null with embeds off) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedPreviewResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `UPLOAD_NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getEmbedDefaults: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The server-wide defaults */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedFieldsResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateEmbedDefaults: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EmbedPatchBody'];
+      };
+    };
+    responses: {
+      /** @description The server-wide defaults as changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmbedFieldsResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getOEmbed: {
+    parameters: {
+      query: {
+        url: string;
+        format?: string;
+        maxwidth?: number;
+        maxheight?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The oEmbed answer Discord reads for the share link */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OEmbedResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      /** @description Not Implemented: `code` is `NOT_IMPLEMENTED`. Retry-After says when to try again. */
+      501: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_IMPLEMENTED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listUsers: {
+    parameters: {
+      query?: {
+        /** @description Accounts per page */
+        limit?: number;
+        /** @description An account id: the page starts after it (from the Link header) */
+        before?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Accounts, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserResponse'][];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted: its uploads answer 410 Gone */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Conflict: `code` is `SELF_CHANGE_REFUSED`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'SELF_CHANGE_REFUSED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "quota_bytes": 1073741824
+         *     }
+         */
+        'application/json': components['schemas']['AdminUserPatchBody'];
+      };
+    };
+    responses: {
+      /** @description The account as changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "XfjL7jp5hHvWg2Lc",
+           *       "username": "bob",
+           *       "role": "user",
+           *       "quota_bytes": 1073741824,
+           *       "disabled": false,
+           *       "created_at": "2026-11-27T10:00:58.182Z",
+           *       "usage": {
+           *         "bytes": 1348,
+           *         "files": 2
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['AdminUserResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `CSRF_INVALID`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'CSRF_INVALID' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      /** @description Conflict: `code` is `SELF_CHANGE_REFUSED`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'SELF_CHANGE_REFUSED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getStats: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The server's usage */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "users": 3,
+           *       "uploads": 42,
+           *       "bytes": 5123456,
+           *       "days": [
+           *         {
+           *           "date": "2026-11-27",
+           *           "uploads": 5,
+           *           "bytes": 612345
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['AdminStatsResponse'];
+        };
+      };
+      /** @description Bad Request: `code` is `BAD_REQUEST`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unauthorized: `code` is `UNAUTHORIZED`. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNAUTHORIZED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Forbidden: `code` is one of `FORBIDDEN`, `ACCOUNT_DISABLED`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'FORBIDDEN' | 'ACCOUNT_DISABLED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      406: components['responses']['NotAcceptable'];
+      408: components['responses']['RequestTimeout'];
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getFile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        file: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': string;
+        };
+      };
+      /** @description The requested range of the bytes (Range) */
+      206: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': string;
+        };
+      };
+      /** @description The bytes are at `Location` */
+      302: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified (If-None-Match) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Range Not Satisfiable: `code` is `RANGE_NOT_SATISFIABLE`. */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'RANGE_NOT_SATISFIABLE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyConnections'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getSharePage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The HTML page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. A browser gets an HTML page with the same status. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. A browser gets an HTML page with the same status. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getDeletionPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        secret: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The HTML page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is one of `NOT_FOUND`, `UPLOAD_NOT_FOUND`. A browser gets an HTML page with the same status. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND' | 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. A browser gets an HTML page with the same status. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteWithLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        secret: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The HTML page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Deleted (to a client that asked for JSON) */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is one of `NOT_FOUND`, `UPLOAD_NOT_FOUND`. A browser gets an HTML page with the same status. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND' | 'UPLOAD_NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. A browser gets an HTML page with the same status. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Payload Too Large: `code` is `PAYLOAD_TOO_LARGE`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Unsupported Media Type: `code` is `UNSUPPORTED_MEDIA_TYPE`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UNSUPPORTED_MEDIA_TYPE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyRequests'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getThumbnail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        file: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The bytes, with their exact Content-Type, a strong ETag and Accept-Ranges */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': string;
+        };
+      };
+      /** @description The requested range of the bytes (Range) */
+      206: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': string;
+        };
+      };
+      /** @description Not modified (If-None-Match) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request: `code` is one of `BAD_REQUEST`, `VALIDATION_FAILED`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'BAD_REQUEST' | 'VALIDATION_FAILED';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not Found: `code` is `NOT_FOUND`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'NOT_FOUND';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      408: components['responses']['RequestTimeout'];
+      /** @description Gone: `code` is `UPLOAD_GONE`. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'UPLOAD_GONE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Range Not Satisfiable: `code` is `RANGE_NOT_SATISFIABLE`. */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'RANGE_NOT_SATISFIABLE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
+      417: components['responses']['ExpectationFailed'];
+      429: components['responses']['TooManyConnections'];
+      431: components['responses']['HeadersTooLarge'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+      /** @description Insufficient Storage: `code` is `INSUFFICIENT_STORAGE`. Retry-After says when to try again. */
+      507: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            code?: 'INSUFFICIENT_STORAGE';
+          } & components['schemas']['ErrorResponse'];
+        };
+      };
     };
   };
 }

@@ -17,12 +17,24 @@ export type ApiKey = Schemas['ApiKeyResponse'];
 export type CreatedKey = Schemas['CreatedKeyResponse'];
 export type RegisterResult = Schemas['RegisterResponse'];
 export type LoginResult = Schemas['LoginResponse'];
+/** Whether a new account can be made now: `open`, `invite` (with a code) or `closed`. */
+export type Registration = Schemas['RegistrationResponse']['registration'];
+/** An invite code for a server with `REGISTRATION=invite`. */
+export type Invite = Schemas['InviteResponse'];
+/** What `admin.invites.create` takes; both fields may be left out. */
+export type NewInvite = Partial<Schemas['CreateInviteBody']>;
 export type EmbedFields = Schemas['EmbedFieldsResponse'];
 /** Any subset of the embed fields; `null` puts a field back to the server default. */
 export type EmbedPatch = Schemas['EmbedPatchBody'];
 export type EmbedSettings = Schemas['EmbedSettingsResponse'];
 export type EmbedPreview = Schemas['EmbedPreviewResponse'];
 export type OEmbed = Schemas['OEmbedResponse'];
+/** An account as an admin sees it: role, quota, access and usage. */
+export type AdminUser = Schemas['AdminUserResponse'];
+/** What `admin.users.update` may change; a field left out is kept. */
+export type AdminUserPatch = Schemas['AdminUserPatchBody'];
+/** The server's usage: accounts, live uploads and bytes, and the last 30 UTC days. */
+export type AdminStats = Schemas['AdminStatsResponse'];
 /** The error body every failed request carries (SPEC.md, "Errors"). */
 export type ErrorBody = Schemas['ErrorResponse'];
 /** A code of the server's error catalogue, such as `UNSUPPORTED_MEDIA_TYPE`. */

@@ -1,10 +1,27 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
-/** Who may create an account after the first (the admin). `invite` is planned: refused until invites exist. */
-export type Registration = 'open' | 'closed';
-/** Where file bytes live. S3-compatible storage is planned; only local disk exists today. */
-export type StorageKind = 'local';
+/** Who may create an account after the first (the admin): anyone, whoever has an admin's invite code, or nobody. */
+export type Registration = 'open' | 'invite' | 'closed';
+/** Where file bytes live: under DATA_DIR, or in an S3-compatible bucket (docs/configuration.md#storage). */
+export type StorageKind = 'local' | 's3';
+
+/** STORAGE=s3: the bucket and how to reach it. */
+export interface S3Config {
+  /** Unset = AWS itself; else the store's URL, such as http://minio:9000. */
+  endpoint: string | undefined;
+  /** @default 'us-east-1' */
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `<endpoint>/<bucket>/<key>` rather than `<bucket>.<endpoint>/<key>` (MinIO, most self-hosted stores). @default false */
+  forcePathStyle: boolean;
+  /** Starts every object's key, so that one bucket can hold other things: '' or ending in '/'. @default '' */
+  prefix: string;
+  /** Raw files are answered by a redirect to `<publicUrl>/<prefix><key>` (a CDN or a public bucket), without a trailing slash. */
+  publicUrl: string | undefined;
+}
 
 export interface Config {
   /** @default 3000 */
@@ -19,8 +36,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** @default 'local' */
   storage: StorageKind;
-  /** Accepted and validated; nothing uses it yet (shared rate limits and deletions across nodes are planned). */
+  /** Set when storage is 's3'. */
+  s3: S3Config | undefined;
+  /** Unset = one node: rate limits and deletions stay on this machine. `redis://...` = shared by every node (docs/configuration.md#redis). */
   redisUrl: string | undefined;
+  /** Starts every Redis key and channel, so several deployments can share one Redis. @default 'discord-images:' */
+  redisPrefix: string;
   /** Bytes per file. @default 100 MiB */
   maxFileSize: number;
   /** Parts per upload request. @default 20 */
@@ -41,6 +62,10 @@ export interface Config {
   trustProxy: boolean;
   /** Pino level. @default 'info' */
   logLevel: string;
+  /** JSON lines, or pino-pretty's coloured lines for a person; `auto` = pretty when stdout is a terminal. @default 'auto' */
+  logFormat: LogFormat;
+  /** `GET /metrics` (Prometheus); null = METRICS=off. @default null unless METRICS_TOKEN or METRICS_PORT is set */
+  metrics: MetricsConfig | null;
   /** Milliseconds SIGTERM waits for in-flight requests before exiting anyway. @default 30000 */
   shutdownTimeout: number;
   /** Requests allowed per window, by policy (docs/configuration.md#rate-limits); null = RATE_LIMIT=off. */
@@ -60,6 +85,21 @@ export interface Config {
   /** Connections open at once from one address; 0 = no limit. Not applied with `trustProxy`. @default 128 */
   maxConnectionsPerIp: number;
 }
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Where `GET /metrics` answers: at least one of the two is set (docs/metrics.md). */
+export interface MetricsConfig {
+  /** On the main port, to `Authorization: Bearer <token>` only. */
+  token: string | undefined;
+  /** A listener of its own, without authentication, on `host`. */
+  port: number | undefined;
+  /** @default HOST */
+  host: string;
+}
+
+/** A bearer token shorter than this is refused: it could be guessed. */
+export const METRICS_TOKEN_MIN_LENGTH = 32;
 
 /** At most `max` requests (or failures, for the guessing policies) per `windowSeconds`. */
 export interface RateLimit {
@@ -200,35 +240,86 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   };
 
   const port = integer('PORT', 3000, 0, 65535);
-  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  if (get('REGISTRATION') === 'invite') {
+  const host = get('HOST') ?? '0.0.0.0';
+
+  /** METRICS=on|off; on needs a token, a port, or both; either one alone turns it on. */
+  const metrics = (): MetricsConfig | null => {
+    const token = get('METRICS_TOKEN');
+    const metricsPort = get('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
+    const configured = token !== undefined || metricsPort !== undefined;
+    if (!bool('METRICS', configured)) return null;
+    if (!configured) {
+      problems.push(
+        'METRICS=on needs METRICS_TOKEN (GET /metrics on the main port, to that bearer token only) or METRICS_PORT (a separate listener, without authentication), or both: metrics are never open to anyone on the main port',
+      );
+    }
+    if (token !== undefined && (token.length < METRICS_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(token))) {
+      problems.push(
+        `METRICS_TOKEN is not valid: expected at least ${METRICS_TOKEN_MIN_LENGTH} visible ASCII characters without spaces, such as the output of: openssl rand -hex 32`,
+      );
+    }
+    if (metricsPort !== undefined && metricsPort === port) {
+      problems.push(`METRICS_PORT=${metricsPort} is not valid: it must differ from PORT (the metrics listener is a server of its own)`);
+    }
+    return { token, port: metricsPort, host: get('METRICS_HOST') ?? host };
+  };
+  const redisPrefix = get('REDIS_PREFIX') ?? 'discord-images:';
+  if (!/^[\x21-\x7e]{1,64}$/.test(redisPrefix)) {
     problems.push(
-      'REGISTRATION=invite is not available yet: invites are not built in this version. Use open, or closed (then only the first account, the admin, can register)',
+      `REDIS_PREFIX=${redisPrefix} is not valid: expected 1 to 64 visible ASCII characters without spaces, such as images-prod:`,
     );
   }
-  const storage = get('STORAGE') ?? 'local';
-  if (storage !== 'local') {
-    problems.push(`STORAGE=${storage} is not valid: only local is available in this version (S3-compatible storage is planned)`);
-  }
+  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const storage = oneOf<StorageKind>('STORAGE', ['local', 's3'], 'local');
+  /** STORAGE=s3 names everything it needs, all missing ones in one message. */
+  const s3 = (): S3Config | undefined => {
+    if (storage !== 's3') return undefined;
+    const required = (name: string): string => {
+      const value = get(name);
+      if (value === undefined) problems.push(`${name} is required with STORAGE=s3 (docs/configuration.md#storage)`);
+      return value ?? '';
+    };
+    const bucket = required('S3_BUCKET');
+    const accessKeyId = required('S3_ACCESS_KEY_ID');
+    const secretAccessKey = required('S3_SECRET_ACCESS_KEY');
+    const prefix = (get('S3_PREFIX') ?? '').replace(/^\/+|\/+$/g, '');
+    if (prefix.split('/').some((part) => part === '.' || part === '..') || /[\\\0]|\/\//.test(prefix)) {
+      problems.push(`S3_PREFIX=${prefix} is not valid: expected path segments such as images/ (no empty, . or .. segments)`);
+    }
+    return {
+      endpoint: url('S3_ENDPOINT', ['http:', 'https:']),
+      region: get('S3_REGION') ?? 'us-east-1',
+      bucket,
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
+      prefix: prefix === '' ? '' : `${prefix}/`,
+      publicUrl: url('S3_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    };
+  };
 
   const config: Config = {
     port,
-    host: get('HOST') ?? '0.0.0.0',
+    host,
     publicUrl,
     dataDir: resolve(get('DATA_DIR') ?? './data'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    storage: 'local',
+    storage,
+    s3: s3(),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix,
     maxFileSize: size('MAX_FILE_SIZE', 100 * 1024 ** 2, 1),
     maxFiles: integer('MAX_FILES', 20, 1, 1000),
     maxPixels: integer('MAX_PIXELS', 100_000_000, 1, 2 ** 40),
     defaultQuota: get('DEFAULT_QUOTA') === undefined ? null : size('DEFAULT_QUOTA', 0, 0),
-    registration: get('REGISTRATION') === 'invite' ? 'closed' : oneOf<Registration>('REGISTRATION', ['open', 'closed'], 'open'),
+    registration: oneOf<Registration>('REGISTRATION', ['open', 'invite', 'closed'], 'open'),
     cacheSize: size('CACHE_SIZE', 256 * 1024 ** 2, 0),
     workers: get('WORKERS') === 'auto' ? availableParallelism() : integer('WORKERS', 1, 1, 64),
     sessionTtl: integer('SESSION_TTL', 30 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     trustProxy: bool('TRUST_PROXY', false),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: oneOf<LogFormat>('LOG_FORMAT', ['auto', 'json', 'pretty'], 'auto'),
+    metrics: metrics(),
     shutdownTimeout: integer('SHUTDOWN_TIMEOUT', 30_000, 0, 600_000),
     rateLimits: rateLimits(),
     headersTimeout: integer('HEADERS_TIMEOUT', 20_000, 100, 3_600_000),

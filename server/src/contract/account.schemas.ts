@@ -8,6 +8,33 @@ export const Credentials = Type.Object(
   { additionalProperties: false },
 );
 
+/** POST /api/auth/register: Credentials, and the invite code a server with REGISTRATION=invite asks for. */
+export const RegisterBody = Type.Object(
+  {
+    ...Credentials.properties,
+    invite: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'An invite code from the admin; needed when registration is by invite' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** GET /api/auth/registration: whether a new account can be made now, and how. */
+export const RegistrationResponse = Type.Object({
+  registration: Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('closed')], {
+    description:
+      'open: anyone may sign up (always, while the server has no account yet); invite: with a code from the admin; closed: nobody',
+  }),
+});
+
+export const ChangePasswordBody = Type.Object(
+  {
+    current_password: Type.String({ minLength: 1, maxLength: 1024 }),
+    new_password: Credentials.properties.password,
+  },
+  { additionalProperties: false },
+);
+
 export const UserResponse = Type.Object({
   id: Type.String(),
   username: Type.String(),

@@ -28,18 +28,32 @@ const fields = {
 
 export const EmbedFieldsResponse = Type.Object(fields);
 
-/** PATCH body: any subset; null resets a field to the server default. */
-export const EmbedPatchBody = Type.Object(
+/** Any subset of the fields; null resets one to the server default. */
+const changes = {
+  enabled: Type.Optional(nullable(fields.enabled)),
+  site_name: Type.Optional(nullable(fields.site_name)),
+  title: Type.Optional(nullable(fields.title)),
+  description: Type.Optional(nullable(fields.description)),
+  author: Type.Optional(nullable(fields.author)),
+  author_url: Type.Optional(nullable(fields.author_url)),
+  color: Type.Optional(nullable(fields.color)),
+};
+
+/** PATCH body: at least one change. */
+export const EmbedPatchBody = Type.Object(changes, { additionalProperties: false, minProperties: 1 });
+
+/** A preview of unsaved changes: the upload whose share page is drawn, and the changes as a PATCH would make them. */
+export const EmbedDraftPreviewBody = Type.Object(
   {
-    enabled: Type.Optional(nullable(fields.enabled)),
-    site_name: Type.Optional(nullable(fields.site_name)),
-    title: Type.Optional(nullable(fields.title)),
-    description: Type.Optional(nullable(fields.description)),
-    author: Type.Optional(nullable(fields.author)),
-    author_url: Type.Optional(nullable(fields.author_url)),
-    color: Type.Optional(nullable(fields.color)),
+    upload: Type.String({ minLength: 1, maxLength: 64, description: 'One of your uploads' }),
+    embed: Type.Optional(
+      Type.Object(changes, {
+        additionalProperties: false,
+        description: 'Unsaved changes to your templates, shaped like PATCH /api/me/embed; left out = as saved',
+      }),
+    ),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false },
 );
 
 export const EmbedSettingsResponse = Type.Object({

@@ -26,15 +26,26 @@ export const ErrorResponse = Type.Object(
 /** Marks a route's error answers in its response schemas: the codes that status may carry. */
 export const ERROR_CODES_KEYWORD = 'x-error-codes';
 
-/**
- * A route's own error answers, for its `response`: `...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE')`.
- * Errors every route shares (401 on `auth` routes, 400 on validated input, 406, 429, 500, 503)
- * are added by the OpenAPI plugin; name here what the route's services throw.
- */
-export function errorResponses(...codes: ErrorCode[]): Record<number, typeof ErrorResponse> {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
-  return Object.fromEntries(
-    [...byStatus].map(([status, atStatus]) => [status, Type.Object(ErrorResponse.properties, { [ERROR_CODES_KEYWORD]: atStatus })]),
+/** An error answer that can carry only `codes` (all of one status): ErrorResponse with `code` narrowed. */
+export function errorResponse(codes: readonly ErrorCode[]) {
+  return Type.Object(
+    {
+      ...ErrorResponse.properties,
+      code: Type.Unsafe<ErrorCode>({ ...ErrorResponse.properties.code, enum: [...codes], examples: [codes[0]] }),
+    },
+    { description: `The error answer; \`code\` is one of ${codes.join(', ')}`, [ERROR_CODES_KEYWORD]: [...codes] },
   );
+}
+
+/**
+ * A route's own error answers, for its `response`, by status:
+ * `response: { 200: UploadResponse, ...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE') }`.
+ * Name every code the route's handler and services can throw. The errors every route shares are
+ * added by the OpenAPI plugin and need not be named: 401/403 on `config.auth` routes, 400 on
+ * validated input, 413/415 on JSON bodies, and 400, 406, 408, 429, 431, 5XX everywhere.
+ */
+export function errorResponses(...codes: ErrorCode[]): Record<number, ReturnType<typeof errorResponse>> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  return Object.fromEntries([...byStatus].map(([status, atStatus]) => [status, errorResponse(atStatus)]));
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LIST_LIMIT } from '../domain/pagination.js';
+import { pageLimit } from './common.js';
 
 const EXAMPLE_UPLOAD = {
   id: 'k3J9aQ2xZp',
@@ -67,11 +67,16 @@ export const EmbedHeaders = Type.Object({
 
 export const UploadListQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default, description: 'Uploads per page' }),
-    ),
+    limit: pageLimit('Uploads'),
     before: Type.Optional(
       Type.String({ minLength: 1, maxLength: 64, description: 'An upload id: the page starts after it (from the Link header)' }),
+    ),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Only uploads whose name contains this text, in any case (% and _ are plain characters)',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -9,6 +9,8 @@ export interface UserTable {
   role: 'admin' | 'user';
   /** Bytes; null = unlimited. */
   quota_bytes: number | null;
+  /** 0 or 1 (portable across dialects): 1 = refused at sign-in and on every key and session. */
+  disabled: number;
   created_at: string;
 }
 
@@ -32,6 +34,22 @@ export interface SessionTable {
   expires_at: string;
 }
 
+export interface InviteTable {
+  id: string;
+  /** What a new user enters at sign-up; unique. */
+  code: string;
+  max_uses: number;
+  /** Accounts made with it; counted in the transaction that makes the account. */
+  uses: Generated<number>;
+  /** null = never. */
+  expires_at: string | null;
+  created_at: string;
+  /** The admin's user id. */
+  created_by: string;
+  /** The list's newest-first order. */
+  seq: Generated<number>;
+}
+
 /** One stored object per distinct content; uploads reference it by sha256. */
 export interface BlobTable {
   sha256: string;
@@ -42,7 +60,8 @@ export interface BlobTable {
 
 export interface UploadTable {
   id: string;
-  user_id: string;
+  /** Null on the tombstones of a deleted account: they outlive their owner, so their URLs still answer 410. */
+  user_id: string | null;
   name: string;
   mime: string;
   ext: string;
@@ -88,6 +107,7 @@ export interface Database {
   user: UserTable;
   api_key: ApiKeyTable;
   session: SessionTable;
+  invite: InviteTable;
   blob: BlobTable;
   upload: UploadTable;
 }

@@ -49,7 +49,26 @@ export class ConnectionGuard {
     );
     server.keepAliveTimeout = this.limits.keepAliveTimeout;
     server.timeout = this.limits.idleTimeout;
+    // A client that half-closes once its request is sent (`nc -N`, some scripts and probes) still
+    // gets its answer, as from nginx: by default Node aborts every request not yet answered
+    // when the client's FIN arrives, so any route that awaits anything answered nothing. The
+    // timeouts above still bound such a connection, and Node ends it after the answer.
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // Node hands CONNECT (a proxy tunnel) to this event, and closes the socket unanswered when
+    // nobody listens: this is not a proxy, and the client is told so.
+    server.on('connect', (_request: IncomingMessage, socket: Socket) =>
+      this.cutOff(socket, { code: 'METHOD_NOT_ALLOWED', message: 'CONNECT is not supported: this server is not a proxy.' }),
+    );
     server.on('timeout', (socket: Socket) => this.onIdle(socket));
+    // Node answers an Expect other than 100-continue with a bare 417; ours says what works.
+    server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      const expect = (request.headers.expect ?? '').slice(0, 100);
+      const { status, headers, text } = this.errorBody({
+        code: 'EXPECTATION_FAILED',
+        message: `This server cannot meet "Expect: ${expect}"; send the request without it (only Expect: 100-continue is understood).`,
+      });
+      response.writeHead(status, headers).end(text);
+    });
     // Before Node's own listener, so that a refused connection is marked before its first request.
     server.prependListener('connection', (socket: Socket) => this.count(socket));
     return server;
@@ -74,15 +93,17 @@ export class ConnectionGuard {
 
   /**
    * Fastify's clientErrorHandler. Node reports a parse error, or headers that took too long,
-   * on the socket. When a complete request on it is still being answered (junk came after
-   * it in the same packet), that answer goes out first: destroying the socket under it
-   * would leave its response neither finished nor aborted, counted as running for ever.
+   * on the socket. When a request on it is still being answered, that answer goes out first:
+   * a complete one (junk came after it in the same packet), whose response destroyed under
+   * it would count as running for ever, or one whose answer did not wait for the body that
+   * its client then cut short (a GET announcing a body it never sends): cut off half-way,
+   * that answer would reach its client broken.
    */
   onClientError = (error: NodeJS.ErrnoException, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed || this.closing.has(socket)) return;
     this.closing.add(socket);
     const response = this.current.get(socket);
-    if (response && !response.writableFinished && !response.destroyed && response.req.complete) {
+    if (response && !response.writableFinished && !response.destroyed && (response.req.complete || response.headersSent)) {
       response.once('close', () => this.cutOff(socket, clientFault(error)));
     } else {
       this.cutOff(socket, clientFault(error));

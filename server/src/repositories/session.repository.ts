@@ -24,9 +24,11 @@ export class SessionRepository {
     await this.db.deleteFrom('session').where('id', '=', id).execute();
   }
 
-  /** Signs a user out everywhere (after a password reset). */
-  async deleteForUser(userId: string): Promise<void> {
-    await this.db.deleteFrom('session').where('user_id', '=', userId).execute();
+  /** Signs a user out everywhere (after a password change or reset), but for the session `keepId` when given. */
+  async deleteForUser(userId: string, keepId?: string): Promise<void> {
+    let query = this.db.deleteFrom('session').where('user_id', '=', userId);
+    if (keepId !== undefined) query = query.where('id', '!=', keepId);
+    await query.execute();
   }
 
   async deleteExpired(now: string): Promise<void> {

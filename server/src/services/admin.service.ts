@@ -1,18 +1,19 @@
+import type { Static } from 'typebox';
+import type { AdminUserPatchBody, AdminUserResponse } from '../contract/admin.schemas.js';
 import { AppError } from '../domain/errors.js';
 import { newRowId } from '../domain/ids.js';
 import { PASSWORD_LENGTH, USERNAME_PATTERN } from '../domain/names.js';
+import { keysetPage, LIST_LIMIT } from '../domain/pagination.js';
 import type { UserRow } from '../repositories/types.js';
 import type { SessionRepository } from '../repositories/session.repository.js';
-import type { UserRepository } from '../repositories/user.repository.js';
+import type { UserRepository, UserWithUsage } from '../repositories/user.repository.js';
 import { toUserView, type UserView } from './auth.service.js';
 import { hashPassword, type ScryptParams } from './password.js';
 
 export type Role = UserRow['role'];
-
-export interface AdminUserView extends UserView {
-  usage: { bytes: number; files: number };
-  quota_bytes: number | null;
-}
+/** An account as the admin sees it (the contract's AdminUserResponse). */
+export type AdminUserView = Static<typeof AdminUserResponse>;
+export type AdminUserPatch = Static<typeof AdminUserPatchBody>;
 
 export interface AdminOptions {
   /** Bytes each new account may store; null = unlimited (the server's DEFAULT_QUOTA). */
@@ -22,9 +23,10 @@ export interface AdminOptions {
 }
 
 /**
- * What the `discord-images admin` command does, for when nobody can sign in: it works on the
- * database directly, with no actor, so it is reachable only from a shell on the server.
- * Accounts made here follow registration's rules, except that registration may be closed.
+ * Managing accounts, with no actor: the `discord-images admin` command calls it directly (for
+ * when nobody can sign in, from a shell on the server), and the admin API calls it once
+ * UserAdminService has checked who asks. Accounts made here follow registration's rules,
+ * except that registration may be closed.
  */
 export class AdminService {
   constructor(
@@ -66,19 +68,50 @@ export class AdminService {
   }
 
   /** Refuses to demote the last admin: the server would have nobody to manage it. */
-  async setRole(username: string, role: Role): Promise<UserView> {
-    const user = await this.find(username);
-    if (user.role === 'admin' && role === 'user' && (await this.users.countAdmins()) <= 1)
-      throw new AppError('FORBIDDEN', `${user.username} is the only admin: make another user admin first.`);
-    if (user.role !== role) await this.users.setRole(user.id, role);
-    return toUserView({ ...user, role });
+  async setRole(username: string, role: Role): Promise<AdminUserView> {
+    return this.update(await this.find(username), { role });
   }
 
+  /** A disabled account cannot sign in, and its keys and sessions are refused until it is enabled again. */
+  async setDisabled(username: string, disabled: boolean): Promise<AdminUserView> {
+    return this.update(await this.find(username), { disabled });
+  }
+
+  /** Every account, oldest first (the order a table of them reads best in). */
   async listUsers(): Promise<AdminUserView[]> {
-    const rows = await this.users.list();
-    return Promise.all(
-      rows.map(async (user) => ({ ...toUserView(user), usage: await this.users.usage(user.id), quota_bytes: user.quota_bytes })),
-    );
+    const all: AdminUserView[] = [];
+    for (let page = await this.page(LIST_LIMIT.max); ; page = await this.page(LIST_LIMIT.max, page.next)) {
+      all.push(...page.items);
+      if (page.next === undefined) return all.reverse();
+    }
+  }
+
+  /** One keyset page of accounts, newest first, after the account `before` when given. */
+  async page(limit: number, before?: string): Promise<{ items: AdminUserView[]; next?: string }> {
+    const cursor = before === undefined ? undefined : await this.users.findById(before);
+    if (before !== undefined && !cursor) throw new AppError('VALIDATION_FAILED', `before=${before} is not the id of an account.`);
+    const page = keysetPage(await this.users.listWithUsage(limit + 1, cursor), limit);
+    return { ...page, items: page.items.map(toAdminView) };
+  }
+
+  /** The account with this id, or NOT_FOUND. */
+  async get(id: string): Promise<UserRow> {
+    const user = await this.users.findById(id);
+    if (!user) throw new AppError('NOT_FOUND', `There is no account with id ${id}.`);
+    return user;
+  }
+
+  /** Changes what the patch gives; never demotes the last admin. */
+  async update(user: UserRow, patch: AdminUserPatch): Promise<AdminUserView> {
+    if (user.role === 'admin' && patch.role === 'user' && (await this.users.countAdmins()) <= 1)
+      throw new AppError('FORBIDDEN', `${user.username} is the only admin: make another user admin first.`);
+    const updated = await this.users.update(user.id, {
+      ...(patch.role !== undefined && { role: patch.role }),
+      ...(patch.quota_bytes !== undefined && { quota_bytes: patch.quota_bytes }),
+      ...(patch.disabled !== undefined && { disabled: patch.disabled ? 1 : 0 }),
+    });
+    if (!updated) throw new AppError('NOT_FOUND', `There is no account with id ${user.id}.`);
+    return toAdminView({ ...updated, usage: await this.users.usage(updated.id) });
   }
 
   private async find(username: string): Promise<UserRow> {
@@ -87,6 +120,16 @@ export class AdminService {
     return user;
   }
 }
+
+const toAdminView = ({ usage, ...user }: UserWithUsage): AdminUserView => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  quota_bytes: user.quota_bytes === null ? null : Number(user.quota_bytes),
+  disabled: user.disabled !== 0,
+  created_at: user.created_at,
+  usage,
+});
 
 function checkUsername(username: string): string {
   if (!USERNAME_PATTERN.test(username))

@@ -4,7 +4,7 @@ import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import { newApiKeySecret, newRowId, safeEqual, sha256Hex } from '../domain/ids.js';
 import type { ApiKeyRepository } from '../repositories/api-key.repository.js';
-import type { ApiKeyRow } from '../repositories/types.js';
+import type { ApiKeyRow, UserRow } from '../repositories/types.js';
 
 /** An API key as the API shows it: never its secret, only a hint (the contract's ApiKeyResponse). */
 export type ApiKeyView = Static<typeof ApiKeyResponse>;
@@ -39,12 +39,13 @@ export class ApiKeyService {
     if (!(await this.keys.delete(actor.userId, id))) throw new AppError('NOT_FOUND', `You have no API key with id ${id}.`);
   }
 
-  /** The actor for a presented key, or undefined when no such key exists. */
+  /** The actor for a presented key, or undefined when no such key exists; ACCOUNT_DISABLED for a disabled account's key. */
   async authenticate(token: string): Promise<Actor | undefined> {
     const hash = sha256Hex(token);
     const found = await this.keys.findByHash(hash);
     // The lookup is by hash; the constant-time check guards against any collation surprise.
     if (!found || !safeEqual(found.key.key_hash, hash)) return undefined;
+    refuseDisabled(found.user);
     const now = Date.now();
     if (!found.key.last_used_at || now - Date.parse(found.key.last_used_at) > TOUCH_INTERVAL_MS) {
       await this.keys.touch(found.key.id, new Date(now).toISOString());
@@ -60,3 +61,11 @@ const toView = (row: ApiKeyRow): ApiKeyView => ({
   created_at: row.created_at,
   last_used_at: row.last_used_at,
 });
+
+/**
+ * A disabled account is refused with its own answer (403), not as signed out (401): its
+ * keys and sessions stay, and work again once an admin enables it.
+ */
+export function refuseDisabled(user: UserRow): void {
+  if (user.disabled) throw new AppError('ACCOUNT_DISABLED', `The account ${user.username} is disabled: ask the server's admin.`);
+}

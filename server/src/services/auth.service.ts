@@ -5,10 +5,11 @@ import type { Registration } from '../config/config.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/errors.js';
 import { newRowId, newSecret, sha256Hex } from '../domain/ids.js';
+import type { InviteRepository, InviteUse } from '../repositories/invite.repository.js';
 import type { SessionRepository } from '../repositories/session.repository.js';
 import type { UserRow } from '../repositories/types.js';
 import type { UserRepository } from '../repositories/user.repository.js';
-import type { ApiKeyService, ApiKeyView } from './api-key.service.js';
+import { type ApiKeyService, type ApiKeyView, refuseDisabled } from './api-key.service.js';
 import { QueueFullError, Semaphore } from '../media/semaphore.js';
 import { hashPassword, type ScryptParams, verifyPassword } from './password.js';
 
@@ -49,16 +50,25 @@ export class AuthService {
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly apiKeys: ApiKeyService,
+    private readonly invites: InviteRepository,
     private readonly options: AuthOptions,
   ) {}
 
-  /** Creates an account with a first API key. The very first account is the admin. */
-  async register(username: string, password: string): Promise<{ user: UserView; key: ApiKeyView; token: string }> {
+  /**
+   * Creates an account with a first API key. The very first account is the admin, whatever
+   * the registration mode; after it, REGISTRATION=invite needs a usable `invite` code, of which
+   * the account takes one use (an open server ignores a code).
+   */
+  async register(username: string, password: string, invite?: string): Promise<{ user: UserView; key: ApiKeyView; token: string }> {
     const name = username.toLowerCase();
     const taken = () => new AppError('USERNAME_TAKEN', `The username ${name} is taken; choose another.`);
-    const mayJoin = this.options.registration === 'open';
+    const mode = this.options.registration;
+    const use: InviteUse | undefined =
+      mode === 'invite' && invite !== undefined ? { code: invite, at: new Date().toISOString() } : undefined;
+    const mayJoin = mode === 'open' || (use ?? false);
+    const refused = () => (mode === 'closed' ? this.closed() : use ? invalidInvite() : inviteRequired());
     // Refused before hashing: a closed server must not spend 128 MiB and a thread per attempt.
-    if (!mayJoin && (await this.users.hasAdmin())) throw this.closed();
+    if (mode !== 'open' && (await this.users.hasAdmin()) && (!use || !(await this.invites.findUsable(use)))) throw refused();
     if (await this.users.findByUsername(name)) throw taken();
     const candidate = {
       id: newRowId(),
@@ -75,7 +85,8 @@ export class AuthService {
       if (await this.users.findByUsername(name)) throw taken();
       throw error;
     }
-    if (!user) throw this.closed();
+    // The admin seat was taken meanwhile, or the invite used up or revoked.
+    if (!user) throw refused();
     const { key, token } = await this.apiKeys.create({ userId: user.id }, 'default');
     return { user: toUserView(user), key, token };
   }
@@ -85,6 +96,8 @@ export class AuthService {
     const stored = user?.password_hash ?? (await this.decoy());
     const valid = await this.hash(() => verifyPassword(password, stored));
     if (!user || !valid) throw new AppError('INVALID_CREDENTIALS', 'Wrong username or password.');
+    // Only once the password is right: the refusal must not tell a stranger the account exists.
+    refuseDisabled(user);
     const sessionToken = newSecret();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.options.sessionTtlSeconds * 1000);
@@ -102,8 +115,33 @@ export class AuthService {
     await this.sessions.delete(sha256Hex(sessionToken));
   }
 
+  /** Ends every session of the actor's account, `sessionToken`'s included. */
+  async logoutEverywhere(actor: Actor): Promise<void> {
+    await this.sessions.deleteForUser(actor.userId);
+  }
+
+  /**
+   * Sets a new password once the current one is proven, and ends the account's other
+   * sessions: the one of `sessionToken` (the request's own, if it came with one) stays, and
+   * API keys stay valid (they are revoked on their own).
+   */
+  async changePassword(actor: Actor, current: string, next: string, sessionToken?: string): Promise<void> {
+    const user = await this.users.findById(actor.userId);
+    if (!user) throw new AppError('UNAUTHORIZED', 'This account no longer exists.');
+    if (!(await this.hash(() => verifyPassword(current, user.password_hash))))
+      throw new AppError('WRONG_PASSWORD', 'The current password is wrong: enter the password you sign in with.');
+    await this.users.setPasswordHash(user.id, await this.hash(() => hashPassword(next, this.options.scrypt)));
+    await this.sessions.deleteForUser(user.id, sessionToken === undefined ? undefined : sha256Hex(sessionToken));
+  }
+
+  /** Whether someone could sign up now: the first account can always be made. */
+  async registration(): Promise<Registration> {
+    return this.options.registration === 'open' || !(await this.users.hasAdmin()) ? 'open' : this.options.registration;
+  }
+
   async authenticateSession(sessionToken: string): Promise<Actor | undefined> {
     const user = await this.sessions.findValid(sha256Hex(sessionToken), new Date().toISOString());
+    if (user) refuseDisabled(user);
     return user && { userId: user.id, username: user.username, role: user.role, via: 'session' };
   }
 
@@ -130,6 +168,11 @@ export class AuthService {
     return this.decoyHash;
   }
 }
+
+const inviteRequired = () =>
+  new AppError('INVITE_REQUIRED', 'Registration on this server is by invite: enter the invite code an admin gave you.');
+const invalidInvite = () =>
+  new AppError('INVITE_INVALID', 'This invite code is unknown, expired, revoked or used up: ask an admin for a new one.');
 
 /**
  * The CSRF token is derived from the session secret, so nothing more is stored and any node

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { blobKey, thumbnailKey } from './upload-links.js';
@@ -11,6 +12,14 @@ import { blobKey, thumbnailKey } from './upload-links.js';
  * A crash between the two steps leaves bytes without a row (never a row without bytes): the
  * orphan sweeper removes them.
  */
+/** An upload's bytes, still in their temp file. */
+export interface LocalBlob {
+  sha256: string;
+  path: string;
+  size: number;
+  mime: string;
+}
+
 export class BlobStore {
   constructor(
     private readonly uploads: UploadRepository,
@@ -18,8 +27,9 @@ export class BlobStore {
   ) {}
 
   /** Makes the file at `path` durable under its content's key; `path` stays, for ensure(). */
-  place(sha256: string, path: string): Promise<void> {
-    return this.storage.putFile(blobKey(sha256), path);
+  place(blob: LocalBlob): Promise<void> {
+    const { sha256, path, size, mime } = blob;
+    return this.storage.put(blobKey(sha256), createReadStream(path), { sha256, size, contentType: mime });
   }
 
   /**
@@ -27,8 +37,8 @@ export class BlobStore {
    * ran between place() and taking the row (the last other upload of these bytes was deleted)
    * took the bytes away, so they are placed again. One stat in the common case.
    */
-  async ensure(sha256: string, path: string): Promise<void> {
-    if ((await this.storage.stat(blobKey(sha256))) === undefined) await this.place(sha256, path);
+  async ensure(blob: LocalBlob): Promise<void> {
+    if ((await this.storage.head(blobKey(blob.sha256))) === undefined) await this.place(blob);
   }
 
   /**

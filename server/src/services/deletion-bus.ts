@@ -1,7 +1,7 @@
 /**
  * Tells every process serving this instance that an upload was deleted, so none keeps serving
  * it from memory. In one process it is a plain list of listeners; with node:cluster the main
- * process relays (see cluster-deletion-bus.ts); across nodes a Redis channel will do the same.
+ * process relays (see cluster-deletion-bus.ts); across nodes a Redis channel does (redis/redis-deletion-bus.ts).
  */
 export interface DeletionBus {
   publish(id: string): void;

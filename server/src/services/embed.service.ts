@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
 import type { EmbedSettingsResponse, EmbedTagResponse, OEmbedResponse } from '../contract/embed.schemas.js';
-import type { Actor } from '../domain/actor.js';
+import { type Actor, requireAdmin } from '../domain/actor.js';
 import {
   BUILT_IN_EMBED,
   clampBytes,
@@ -79,12 +79,12 @@ export class EmbedService {
   }
 
   async getServerDefaults(actor: Actor): Promise<EmbedFields> {
-    requireAdmin(actor);
-    return layer(BUILT_IN_EMBED, (await this.settings.find([SERVER_SCOPE]))[0]);
+    requireAdmin(actor, 'see or change the server-wide embed defaults');
+    return layer(BUILT_IN_EMBED, toPatch((await this.settings.find([SERVER_SCOPE]))[0]));
   }
 
   async updateServerDefaults(actor: Actor, patch: EmbedPatch): Promise<EmbedFields> {
-    requireAdmin(actor);
+    requireAdmin(actor, 'see or change the server-wide embed defaults');
     await this.settings.update(SERVER_SCOPE, toColumns(patch), new Date().toISOString());
     return this.getServerDefaults(actor);
   }
@@ -95,10 +95,13 @@ export class EmbedService {
     return this.build(row, await this.render(row, username));
   }
 
-  /** Exactly what the share page of one of the caller's uploads would emit. */
-  async preview(actor: Actor, uploadId: string): Promise<SharePage & { oembed: OEmbed | null }> {
+  /**
+   * Exactly what the share page of one of the caller's uploads would emit: with the saved
+   * templates, or with `draft` (unsaved changes, as a PATCH would make them) over them.
+   */
+  async preview(actor: Actor, uploadId: string, draft: EmbedPatch = {}): Promise<SharePage & { oembed: OEmbed | null }> {
     const row = await ownedUpload(this.uploads, actor, uploadId);
-    const rendered = await this.render(row, actor.username);
+    const rendered = await this.render(row, actor.username, draft);
     return { ...this.build(row, rendered), oembed: rendered.fields.enabled ? this.oembedFor(row, rendered) : null };
   }
 
@@ -161,9 +164,9 @@ export class EmbedService {
     return { upload, tags, title: title || upload.name, color };
   }
 
-  /** The upload's fields (all layers) and their text, rendered and clamped, once per request. */
-  private async render(row: UploadRow, username: string): Promise<Rendered> {
-    const { defaults, effective } = await this.layers(row.user_id);
+  /** The upload's fields (all layers, the owner's with `draft` over them) and their text, rendered and clamped. */
+  private async render(row: UploadRow, username: string, draft: EmbedPatch = {}): Promise<Rendered> {
+    const { defaults, effective } = await this.layers(row.user_id, draft);
     const fields = { ...effective, ...parseOverrides(row.embed_overrides) };
     const context = contextOf(row, username);
     const line = (template: string) => oneLine(renderTemplate(template, context));
@@ -179,22 +182,23 @@ export class EmbedService {
     };
   }
 
-  /** Built-in under server under the user's own settings. */
-  private async layers(userId: string): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
-    const rows = await this.settings.find([SERVER_SCOPE, userId]);
-    const defaults = layer(
-      BUILT_IN_EMBED,
-      rows.find((row) => row.scope === SERVER_SCOPE),
-    );
+  /** Built-in under server under the user's own settings (with `draft`, unsaved, over them). */
+  private async layers(
+    userId: string | null,
+    draft: EmbedPatch = {},
+  ): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
+    // A live upload always has its owner; only tombstones lose theirs.
+    const rows = await this.settings.find(userId === null ? [SERVER_SCOPE] : [SERVER_SCOPE, userId]);
+    const defaults = layer(BUILT_IN_EMBED, toPatch(rows.find((row) => row.scope === SERVER_SCOPE)));
     const own = rows.find((row) => row.scope === userId);
-    return { own, defaults, effective: layer(defaults, own) };
+    return { own, defaults, effective: layer(defaults, { ...toPatch(own), ...cleaned(draft) }) };
   }
 
   private async live(id: string): Promise<{ row: UploadRow; username: string }> {
     const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
     if (!row) throw new AppError('NOT_FOUND', 'There is no upload here.');
     if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-    const owner = await this.users.findById(row.user_id);
+    const owner = row.user_id === null ? undefined : await this.users.findById(row.user_id);
     return { row, username: owner?.username ?? '' };
   }
 }
@@ -222,10 +226,6 @@ function autoColor(recorded: string, configured: string[]): string {
   return configured.find((color) => color !== 'auto') ?? FALLBACK_ACCENT;
 }
 
-function requireAdmin(actor: Actor): void {
-  if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only the admin can see or change the server-wide embed defaults.');
-}
-
 const contextOf = (row: UploadRow, username: string): TemplateContext => ({
   file: {
     id: row.id,
@@ -239,9 +239,8 @@ const contextOf = (row: UploadRow, username: string): TemplateContext => ({
   user: { name: username },
 });
 
-/** Puts a settings row's non-null fields over `base`. */
-function layer(base: Readonly<EmbedFields>, row: EmbedSettingRow | undefined): EmbedFields {
-  const patch = toPatch(row);
+/** Puts a scope's non-null fields over `base`. */
+function layer(base: Readonly<EmbedFields>, patch: EmbedPatch): EmbedFields {
   const out = { ...base };
   for (const key of Object.keys(out) as (keyof EmbedFields)[]) {
     const value = patch[key];
@@ -266,12 +265,17 @@ function toPatch(row: EmbedSettingRow | undefined): EmbedSettings {
  * Templates are stored without control or bidi-override characters (rendering strips them
  * again, from what templates insert); PostgreSQL could not store a NUL anyway.
  */
+function cleaned(patch: EmbedPatch): EmbedPatch {
+  return Object.fromEntries(
+    Object.entries(patch)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, typeof value === 'string' ? stripUnsafeChars(value, { keepNewlines: true }) : value]),
+  );
+}
+
 function toColumns(patch: EmbedPatch) {
-  const { enabled, ...text } = patch;
-  const cleaned = Object.fromEntries(
-    Object.entries(text).map(([key, value]) => [key, typeof value === 'string' ? stripUnsafeChars(value, { keepNewlines: true }) : value]),
-  ) as typeof text;
-  return { ...cleaned, ...(enabled === undefined ? {} : { enabled: enabled === null ? null : Number(enabled) }) };
+  const { enabled, ...text } = cleaned(patch);
+  return { ...text, ...(enabled === undefined ? {} : { enabled: enabled === null ? null : Number(enabled) }) };
 }
 
 function parseOverrides(json: string | null): EmbedOverrides {

@@ -5,7 +5,7 @@ import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { UploadRow } from '../repositories/types.js';
 import type { FileCache } from '../storage/file-cache.js';
 import type { ByteRange } from '../domain/byte-range.js';
-import type { StorageDriver } from '../storage/storage-driver.js';
+import { isObjectNotFound, type StorageDriver } from '../storage/storage-driver.js';
 import { blobKey } from './upload-links.js';
 
 /** What the raw route needs to answer, before reading any byte. */
@@ -32,7 +32,8 @@ interface Entry {
 
 /**
  * How long this process trusts what it knows of an id. Deletions reach the processes of this
- * machine at once (DeletionBus); other nodes learn of them within this time.
+ * machine at once (DeletionBus), and those of other nodes at once through Redis (REDIS_URL);
+ * without Redis, or while it is away, other nodes learn of them within this time.
  */
 const METADATA_TTL_MS = 10_000;
 /** Ids whose metadata one process keeps (a few hundred bytes each). */
@@ -86,9 +87,17 @@ export class FileService {
       return await this.storage.get(key, range);
     } catch (error) {
       // The bytes went away under us: another node deleted the last upload of them.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('UPLOAD_GONE', 'This file has been deleted.');
+      if (isObjectNotFound(error)) throw new AppError('UPLOAD_GONE', 'This file has been deleted.');
       throw error;
     }
+  }
+
+  /**
+   * Where the client can fetch the bytes itself (S3_PUBLIC_URL: a CDN or a public bucket), or
+   * undefined when they are served from here.
+   */
+  publicUrl(file: RawFile): string | undefined {
+    return this.storage.publicUrl(blobKey(file.sha256));
   }
 
   /** The stored file of an upload, whatever its extension (thumbnails are made from it). */
@@ -106,6 +115,12 @@ export class FileService {
 
   forget(id: string): void {
     this.metadata.delete(id);
+    this.deletions += 1;
+  }
+
+  /** Drops everything known of every id, for when deletions may have been missed (the deletion bus was cut off). */
+  forgetAll(): void {
+    this.metadata.clear();
     this.deletions += 1;
   }
 

@@ -1,4 +1,5 @@
 import type { UploadRepository } from '../repositories/upload.repository.js';
+import { sweepTemp } from '../storage/data-dir.js';
 import type { ListedObject, StorageDriver } from '../storage/storage-driver.js';
 import { BlobStore } from './blob-store.js';
 import { blobKey, parseObjectKey, thumbnailKey } from './upload-links.js';
@@ -47,6 +48,8 @@ export class OrphanSweeper {
   constructor(
     private readonly uploads: UploadRepository,
     private readonly storage: StorageDriver,
+    /** Uploads in progress (data-dir.ts uploadTempDir), swept of what crashes left. */
+    private readonly tempDir: string,
     private readonly graceMs = ORPHAN_GRACE_MS,
   ) {
     this.blobs = new BlobStore(uploads, storage);
@@ -54,7 +57,7 @@ export class OrphanSweeper {
 
   /** One pass over storage; `now` decides what is old enough. */
   async sweep(now = Date.now()): Promise<SweepResult> {
-    const result: SweepResult = { temp: await this.storage.sweepTemp(now - STALE_TEMP_MS), blobs: 0, thumbnails: 0 };
+    const result: SweepResult = { temp: await sweepTemp(this.tempDir, now - STALE_TEMP_MS), blobs: 0, thumbnails: 0 };
     let batch: ListedObject[] = [];
     for await (const object of this.storage.list()) {
       if (object.modifiedAt > now - this.graceMs) continue;
@@ -101,8 +104,8 @@ export class OrphanSweeper {
       if (kind === 'blob') {
         if (await this.blobs.collect(sha256)) result.blobs += 1;
       } else if (
-        (await this.storage.stat(blobKey(sha256))) === undefined &&
-        (await this.storage.stat(thumbnailKey(sha256))) !== undefined
+        (await this.storage.head(blobKey(sha256))) === undefined &&
+        (await this.storage.head(thumbnailKey(sha256))) !== undefined
       ) {
         // Only once its original is gone: else collect() removes both, in the order thumbnails
         // rely on. Still there: collect() may have taken it already, listed before its original.

@@ -4,7 +4,8 @@ import type { ByteRange } from '../domain/byte-range.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { isWholeWebp, type Thumbnail, type Thumbnailer, WEBP_HEADER_BYTES } from '../media/thumbnailer.js';
 import type { FileCache } from '../storage/file-cache.js';
-import type { StorageDriver } from '../storage/storage-driver.js';
+import { openLocal } from '../storage/local-file.js';
+import { isObjectNotFound, type StorageDriver } from '../storage/storage-driver.js';
 import { type FileService, type InMemory, METADATA_ENTRIES, type RawFile } from './file.service.js';
 import { blobKey, thumbnailKey } from './upload-links.js';
 
@@ -45,6 +46,8 @@ export class ThumbnailService {
     private readonly storage: StorageDriver,
     private readonly cache: FileCache,
     private readonly thumbnailer: Thumbnailer,
+    /** Where a remote original is downloaded for sharp (local-file.ts). */
+    private readonly tempDir: string,
   ) {}
 
   /** Thumbnails this process has rendered (not found in storage), since it started. */
@@ -73,7 +76,7 @@ export class ThumbnailService {
 
   private async ask(sha256: string): Promise<void> {
     if (this.known.has(sha256)) return;
-    const stored = await this.storage.stat(thumbnailKey(sha256)).catch(() => null); // null: the first request asks again
+    const stored = await this.storage.head(thumbnailKey(sha256)).catch(() => null); // null: the first request asks again
     this.unrendered.delete(sha256);
     // A request that came first has asked for itself.
     if (stored !== undefined || this.known.has(sha256) || this.inFlight.has(sha256)) return;
@@ -117,7 +120,7 @@ export class ThumbnailService {
     try {
       return await this.readStored(thumbnail, range);
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isObjectNotFound(error)) throw error;
       // Removed since it was described: with the last upload of these bytes (on this node or
       // another), or by an operator clearing thumbs/. Make it again; the same input renders
       // the same bytes, and if a new sharp renders others, the headers already chosen are wrong.
@@ -152,7 +155,7 @@ export class ThumbnailService {
 
   private async findOrRender(source: RawFile): Promise<ThumbnailFile> {
     const key = thumbnailKey(source.sha256);
-    const stored = this.knownUnrendered(source.sha256) ? undefined : await this.storage.stat(key);
+    const stored = this.knownUnrendered(source.sha256) ? undefined : await this.storage.head(key);
     const { size, sha256 } = (stored && (await this.hashStored(key, stored.size))) ?? (await this.render(source, key));
     const thumbnail: ThumbnailFile = { sha256, size, mime: 'image/webp', etag: `"t-${sha256}"`, source, key };
     // Oldest inserted goes first, as in FileService: entries never go stale, only unused.
@@ -188,8 +191,8 @@ export class ThumbnailService {
   }
 
   private async render(source: RawFile, key: string): Promise<Thumbnail> {
-    const original = await this.storage.openLocal(blobKey(source.sha256)).catch((error: unknown) => {
-      throw isMissing(error) ? gone() : error;
+    const original = await openLocal(this.storage, blobKey(source.sha256), this.tempDir).catch((error: unknown) => {
+      throw isObjectNotFound(error) ? gone() : error;
     });
     let made: Thumbnail;
     try {
@@ -199,7 +202,7 @@ export class ThumbnailService {
       // MAX_PIXELS was lowered, or storage is damaged. A GET answering 413 or 415 would
       // confuse clients and caches.
       if (!isAppError(error)) throw error;
-      if ((await this.storage.stat(blobKey(source.sha256))) === undefined) throw gone();
+      if ((await this.storage.head(blobKey(source.sha256))) === undefined) throw gone();
       throw new AppError('NOT_FOUND', `This upload has no thumbnail: the image ${error.message}.`);
     } finally {
       await original.release();
@@ -208,7 +211,7 @@ export class ThumbnailService {
     this.cache.set(key, made.data);
     // After this turn of the event loop, so the response to the request that asked goes first.
     const placing: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.place(source, key, made.data))
+      .then(() => this.place(source, key, made))
       .finally(() => {
         if (this.placing.get(key) === placing) this.placing.delete(key);
       });
@@ -222,13 +225,13 @@ export class ThumbnailService {
    * as much as all the rest but the render; hashStored() notices one a crash cut short. If
    * storing fails, or the process stops first, the thumbnail is rendered again when asked for.
    */
-  private async place(source: RawFile, key: string, data: Buffer): Promise<void> {
+  private async place(source: RawFile, key: string, { data, size, sha256 }: Thumbnail): Promise<void> {
     try {
-      await this.storage.putBuffer(key, data, { durable: false });
+      await this.storage.put(key, data, { size, sha256, contentType: 'image/webp', durable: false });
       // The last upload of these bytes may have been deleted while this rendered. Deletion
       // removes the original, then the thumbnail (BlobStore.collect); checking the
       // original after placing the thumbnail means one of the two always removes it.
-      if ((await this.storage.stat(blobKey(source.sha256))) === undefined) {
+      if ((await this.storage.head(blobKey(source.sha256))) === undefined) {
         await this.storage.delete(key);
         this.known.delete(source.sha256);
         this.cache.delete(key);
@@ -243,5 +246,3 @@ export class ThumbnailService {
 const UNRENDERED_TRUST_MS = 60_000;
 
 const gone = (): AppError => new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-
-const isMissing = (error: unknown): boolean => error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';

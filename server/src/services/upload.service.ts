@@ -8,13 +8,14 @@ import { isUploadId, newRowId, newUploadId } from '../domain/ids.js';
 import { type EmbedOverrides, type OverrideSource, parseOverrides } from '../domain/embed-template.js';
 import { formatBytes } from '../domain/format.js';
 import { sanitizeFileName } from '../domain/names.js';
+import { keysetPage } from '../domain/pagination.js';
 import type { ImageProcessor, ProcessedImage } from '../media/image-processor.js';
 import { receiveImage } from '../media/receive-image.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import type { NewUpload, UploadRow } from '../repositories/types.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { ownedUpload } from './owned-upload.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore, type LocalBlob } from './blob-store.js';
 import { STALE_TEMP_MS } from './orphan-sweeper.js';
 import type { UploadLinks, UploadView } from './upload-links.js';
 
@@ -38,6 +39,8 @@ export interface IncomingFile {
 
 export interface UploadLimits {
   maxFileSize: number;
+  /** Local directory for uploads in progress (data-dir.ts uploadTempDir), whatever the storage. */
+  tempDir: string;
 }
 
 /** What the rest of the process hears of uploads (caches, other workers). */
@@ -150,7 +153,7 @@ export class UploadService {
   /** Registers a part (and its temp paths, for cleanup) before any byte is written. */
   private begin(index: number, file: IncomingFile): PendingPart {
     const name = sanitizeFileName(file.filename);
-    const tempPath = join(this.storage.tempDir, `${newRowId()}.upload`);
+    const tempPath = join(this.limits.tempDir, `${newRowId()}.upload`);
     const tempPaths = [tempPath, `${tempPath}.stripped`];
     for (const path of tempPaths) this.tempFiles.add(path);
     this.toucher ??= setInterval(() => void this.touchTempFiles(), TEMP_TOUCH_MS).unref();
@@ -202,9 +205,10 @@ export class UploadService {
       created_at: new Date(now).toISOString(),
       embed_overrides: embedOverrides,
     }));
-    // One path per distinct content: a request may carry the same image twice.
-    const pathBySha = new Map(images.map((image) => [image.sha256, image.path]));
-    const result = await this.placeAndInsert(actor.userId, rows, pathBySha);
+    // One file per distinct content: a request may carry the same image twice.
+    const blobs = new Map(images.map(({ sha256, path, size, mime }) => [sha256, { sha256, path, size, mime }]));
+    const result = await this.placeAndInsert(actor.userId, rows, blobs);
+    if (!result.stored && 'noUser' in result) throw new AppError('UNAUTHORIZED', 'This account no longer exists.');
     if (!result.stored) {
       const incoming = rows.reduce((sum, row) => sum + row.size, 0);
       throw new AppError(
@@ -224,20 +228,21 @@ export class UploadService {
   private async placeAndInsert(
     userId: string,
     rows: NewUpload[],
-    pathBySha: Map<string, string>,
+    blobs: Map<string, LocalBlob>,
   ): ReturnType<UploadRepository['insertWithinQuota']> {
     try {
-      for (const [sha256, path] of pathBySha) await this.blobs.place(sha256, path);
-      const result = await this.uploads.insertWithinQuota(userId, rows, (sha256) => this.blobs.ensure(sha256, pathBySha.get(sha256)!));
-      if (!result.stored) await this.collectQuietly(pathBySha.keys());
+      for (const blob of blobs.values()) await this.blobs.place(blob);
+      const result = await this.uploads.insertWithinQuota(userId, rows, (sha256) => this.blobs.ensure(blobs.get(sha256)!));
+      if (!result.stored) await this.collectQuietly(blobs.keys());
       return result;
     } catch (error) {
-      await this.collectQuietly(pathBySha.keys());
+      await this.collectQuietly(blobs.keys());
       throw error; // ENOSPC and EDQUOT become 507 in the error handler
     }
   }
 
-  async list(actor: Actor, limit: number, before?: string): Promise<{ uploads: UploadView[]; next?: string }> {
+  /** A page of the actor's uploads, newest first; `q`: only those whose name contains it, in any case. */
+  async list(actor: Actor, limit: number, before?: string, q?: string): Promise<{ items: UploadView[]; next?: string }> {
     let beforeSeq: number | undefined;
     if (before !== undefined) {
       const cursor = isUploadId(before) ? await this.uploads.findById(before) : undefined;
@@ -246,9 +251,8 @@ export class UploadService {
       }
       beforeSeq = cursor.seq;
     }
-    const rows = await this.uploads.listByUser(actor.userId, limit + 1, beforeSeq);
-    const page = rows.slice(0, limit);
-    return { uploads: page.map((row) => this.links.view(row)), next: rows.length > limit ? page.at(-1)?.id : undefined };
+    const page = keysetPage(await this.uploads.listByUser(actor.userId, limit + 1, beforeSeq, q), limit);
+    return { ...page, items: page.items.map((row) => this.links.view(row)) };
   }
 
   async get(actor: Actor, id: string): Promise<UploadView> {
@@ -272,6 +276,19 @@ export class UploadService {
     if (!row || !this.links.isDeletionSecret(id, secret)) throw new AppError('UPLOAD_NOT_FOUND', 'This deletion link is not valid.');
     if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has already been deleted.');
     return { name: row.name };
+  }
+
+  /**
+   * Deletes an account and its uploads, each as a deletion of its own would (its URLs then
+   * answer 410, every process forgets it, bytes nothing references any more are removed).
+   * False when there is no such account.
+   */
+  async deleteAccount(userId: string): Promise<boolean> {
+    const deleted = await this.uploads.deleteUserWithUploads(userId, new Date().toISOString());
+    if (!deleted) return false;
+    for (const id of deleted.uploadIds) this.events.deleted(id);
+    await this.collectQuietly(deleted.unreferenced);
+    return true;
   }
 
   private async remove(id: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -35,4 +35,33 @@ export async function makeDataDirPrivate(dataDir: string): Promise<string[]> {
   await tighten(dataDir, 0o700);
   for (const name of DATABASE_FILES) await tighten(join(dataDir, name), 0o600);
   return changes;
+}
+
+/**
+ * Uploads in progress, and downloads of remote objects for sharp: always on local disk,
+ * whatever STORAGE is. Beside the local driver's files/ (LocalStorage), so placing an
+ * upload there is a hard link on the same file system.
+ */
+export function uploadTempDir(dataDir: string): string {
+  return join(dataDir, 'tmp');
+}
+
+/**
+ * Removes the entries of `dir` last modified before `before` (ms since the epoch), or all of
+ * them when it is not given: only when nothing can be in flight, at start before serving.
+ * Several processes may share DATA_DIR (cluster workers), so only the one that starts them
+ * all clears it. Returns how many it removed.
+ */
+export async function sweepTemp(dir: string, before = Infinity): Promise<number> {
+  let removed = 0;
+  await Promise.all(
+    (await readdir(dir).catch(() => [])).map(async (name) => {
+      const path = join(dir, name);
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+      if (before !== Infinity && mtimeMs >= before) return;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }),
+  );
+  return removed;
 }

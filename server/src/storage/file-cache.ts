@@ -25,6 +25,8 @@ export class FileCache {
   private readonly entries = new Map<string, Buffer>();
   private readonly loading = new Map<string, Promise<Buffer | undefined>>();
   private bytes = 0;
+  private hitCount = 0;
+  private missCount = 0;
 
   constructor({ maxBytes, maxEntryBytes }: FileCacheOptions) {
     this.maxBytes = checkedSize('maxBytes', maxBytes);
@@ -41,12 +43,27 @@ export class FileCache {
     return this.entries.size;
   }
 
+  /** Lookups answered from memory (get() or load() found the bytes), since the process started. */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /**
+   * Lookups that had to go to storage: a load() that read (or joined a read in flight) or was
+   * too big to cache. A get() that finds nothing is not one, as its caller then either loads
+   * (counted there) or leaves the request to a route that will.
+   */
+  get misses(): number {
+    return this.missCount;
+  }
+
   /** Marks a hit as most recently used. Allocates nothing: this runs on every raw request. */
   get(key: string): Buffer | undefined {
     const buf = this.entries.get(key);
     if (buf !== undefined) {
       this.entries.delete(key);
       this.entries.set(key, buf);
+      this.hitCount += 1;
     }
     return buf;
   }
@@ -83,6 +100,7 @@ export class FileCache {
   load(key: string, size: number, read: () => Promise<Readable>): Promise<Buffer | undefined> {
     const hit = this.get(key);
     if (hit !== undefined) return Promise.resolve(hit);
+    this.missCount += 1;
     if (!this.fits(size)) return Promise.resolve(undefined);
     const inFlight = this.loading.get(key);
     if (inFlight !== undefined) return inFlight;

@@ -1,87 +1,99 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, open, opendir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, open, opendir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream, ReadStream } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, ListedObject, LocalFile, PutOptions, StorageDriver, StoredObject } from './storage-driver.js';
+import { pipeline } from 'node:stream/promises';
+import { uploadTempDir } from './data-dir.js';
+import {
+  type ByteRange,
+  type ListedObject,
+  ObjectNotFoundError,
+  type PutMeta,
+  type StorageDriver,
+  type StoredObject,
+} from './storage-driver.js';
+import { checkedKey, checkedRange, mismatch } from './driver-checks.js';
 
 /** 64 KiB reads: a quarter of the syscalls of the 16 KiB default when streaming images. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
- * Objects live as plain files under `<root>/files/<key>`; uploads in progress under
- * `<root>/tmp`. Both sit under one root so that placing a finished upload is a link and a
- * rename, with no bytes copied.
- *
- * Several processes may share a root (cluster workers), so only the process that starts them
- * all clears tmp/ (sweepTemp() in main.ts, before serving).
+ * Objects live as plain files under `<root>/files/<key>`. What it writes from a stream or a
+ * buffer is staged in `<root>/tmp`, the uploads' temp directory (data-dir.ts): one file
+ * system, so placing is a hard link with no bytes copied, and the start-up sweep of tmp/
+ * removes what a crash left.
  */
 export class LocalStorage implements StorageDriver {
-  readonly tempDir: string;
   private readonly filesDir: string;
+  private readonly stagingDir: string;
 
   /** Creates no directories; use `LocalStorage.create()` unless they already exist. */
   constructor(rootDir: string) {
     const root = resolve(rootDir);
     this.filesDir = join(root, 'files');
-    this.tempDir = join(root, 'tmp');
+    this.stagingDir = uploadTempDir(root);
   }
 
   /** Makes `files/` and `tmp/`. */
   static async create(rootDir: string): Promise<LocalStorage> {
     const storage = new LocalStorage(rootDir);
     await mkdir(storage.filesDir, { recursive: true });
-    await mkdir(storage.tempDir, { recursive: true });
+    await mkdir(storage.stagingDir, { recursive: true });
     return storage;
   }
 
   /**
-   * Links `sourcePath` into place. The order makes it crash-safe: the data reaches the disk
-   * before the rename can, and the rename itself is made durable by syncing the directory.
-   * A hard link renamed over the target, rather than the source itself, leaves the source to
-   * the caller at the cost of one more directory entry. Not durable: only the rename, which
-   * still never shows a partial object to a running reader.
+   * A stream of a whole local file (fs.createReadStream(path), unread) is not read: that
+   * file is hard-linked into place, as uploads are, sparing a copy of every upload.
    */
-  async putFile(key: string, sourcePath: string, { durable = true }: PutOptions = {}): Promise<void> {
+  async put(key: string, body: Readable | Buffer, meta: PutMeta): Promise<void> {
     const target = this.pathOf(key);
+    const source = wholeFileOf(body);
+    if (source !== undefined) {
+      (body as Readable).destroy();
+      const { size } = await stat(source);
+      if (size !== meta.size) throw mismatch(key, `${size} bytes, not the ${meta.size} described`);
+      return this.place(source, target, meta.durable ?? true);
+    }
+    const staged = join(this.stagingDir, `${randomBytes(9).toString('base64url')}.put`);
+    try {
+      await writeChecked(key, body, staged, meta);
+      await this.place(staged, target, meta.durable ?? true);
+    } finally {
+      await rm(staged, { force: true });
+    }
+  }
+
+  /**
+   * Links `source` into place. The order makes it crash-safe: the data reaches the disk
+   * before the link can, and the link itself is made durable by syncing the directory.
+   * link() never replaces an existing file, which keeps content-addressed objects unchanged.
+   */
+  private async place(source: string, target: string, durable: boolean): Promise<void> {
     const dir = dirname(target);
-    if (durable) await fsync(sourcePath);
+    if (durable) await fsync(source);
     // mkdir returns the first directory it had to create; each new directory's entry in
     // its own parent must be synced too, or a crash could lose the whole new subtree.
     const firstCreated = await mkdir(dir, { recursive: true });
-    // In tmp/: if the process dies before the rename, the start-up sweep removes it.
-    const staged = join(this.tempDir, `${randomBytes(9).toString('base64url')}.link`);
     try {
-      await link(sourcePath, staged);
-      await rename(staged, target);
+      await link(source, target);
     } catch (error) {
-      await rm(staged, { force: true });
-      if (errorCode(error) !== 'EXDEV') throw error;
-      await copyIntoPlace(sourcePath, target);
+      const code = errorCode(error);
+      if (code === 'EEXIST') return;
+      if (code !== 'EXDEV') throw error;
+      await copyIntoPlace(source, target);
     }
     if (durable) for (const synced of dirsToSync(dir, firstCreated)) await fsync(synced);
   }
 
-  async putBuffer(key: string, data: Buffer, options?: PutOptions): Promise<void> {
-    const temp = join(this.tempDir, `${randomBytes(9).toString('base64url')}.put`);
-    try {
-      // A bad key is refused before anything is written.
-      this.pathOf(key);
-      await writeFile(temp, data);
-      await this.putFile(key, temp, options);
-    } finally {
-      await rm(temp, { force: true });
-    }
-  }
-
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
-    if (range && !isValidRange(range)) {
-      throw new RangeError(`Invalid byte range ${range.start}-${range.end}`);
-    }
+    if (range) checkedRange(range);
     // Opening first turns a missing file into a rejection here, rather than an 'error'
     // event after the caller has already started a response.
     const handle = await open(path, 'r').catch((error: unknown) => {
-      throw errorCode(error) === 'ENOTDIR' ? notFound(key) : error;
+      throw isMissing(error) ? new ObjectNotFoundError(key) : error;
     });
     // The stream owns the handle from here on and closes it on end, error or destroy.
     return handle.createReadStream({
@@ -91,15 +103,12 @@ export class LocalStorage implements StorageDriver {
     });
   }
 
-  /**
-   * The stored file itself: nothing to copy, nothing to release, and no look at the disk
-   * first (a thumbnail's first request waits for this): a missing object fails when read.
-   */
-  async openLocal(key: string): Promise<LocalFile> {
-    return { path: this.pathOf(key), release: () => Promise.resolve() };
+  /** The stored file itself, for readers that need a path (sharp); it may be gone by the time it is read. */
+  localPath(key: string): string {
+    return this.pathOf(key);
   }
 
-  async stat(key: string): Promise<StoredObject | undefined> {
+  async head(key: string): Promise<StoredObject | undefined> {
     try {
       const info = await stat(this.pathOf(key));
       return info.isFile() ? { size: info.size } : undefined;
@@ -121,34 +130,52 @@ export class LocalStorage implements StorageDriver {
     yield* listFiles(this.filesDir, '');
   }
 
-  async sweepTemp(before = Infinity): Promise<number> {
-    let removed = 0;
-    await Promise.all(
-      (await readdir(this.tempDir)).map(async (name) => {
-        const path = join(this.tempDir, name);
-        const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
-        if (before !== Infinity && mtimeMs >= before) return;
-        await rm(path, { recursive: true, force: true });
-        removed += 1;
-      }),
-    );
-    return removed;
-  }
-
   async check(): Promise<void> {
-    const probe = join(this.tempDir, `.check-${randomBytes(6).toString('hex')}`);
+    const probe = join(this.stagingDir, `.check-${randomBytes(6).toString('hex')}`);
     await writeFile(probe, 'ok');
     await unlink(probe);
   }
 
-  /** Keys come from services, so a bad one is a bug: fail loudly rather than escape the root. */
-  private pathOf(key: string): string {
-    const badPart = (part: string) => part === '' || part === '.' || part === '..';
-    if (key.includes('\\') || key.includes('\0') || key.split('/').some(badPart)) {
-      throw new Error(`Invalid storage key: ${JSON.stringify(key)}`);
-    }
-    return join(this.filesDir, key);
+  publicUrl(): undefined {
+    return undefined;
   }
+
+  private pathOf(key: string): string {
+    return join(this.filesDir, checkedKey(key));
+  }
+}
+
+/** The path of a stream that would read a whole local file from its start, untouched so far. */
+function wholeFileOf(body: Readable | Buffer): string | undefined {
+  if (!(body instanceof ReadStream) || typeof body.path !== 'string') return undefined;
+  const { start, end } = body as ReadStream & { start?: number; end?: number };
+  const whole = (start === undefined || start === 0) && (end === undefined || end === Infinity);
+  return whole && body.bytesRead === 0 ? body.path : undefined;
+}
+
+/** Writes `body` to `path`, rejecting when its length or hash differ from `meta`. */
+async function writeChecked(key: string, body: Readable | Buffer, path: string, meta: PutMeta): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  if (Buffer.isBuffer(body)) {
+    hash.update(body);
+    size = body.length;
+    await writeFile(path, body, { flag: 'wx' });
+  } else {
+    await pipeline(
+      body,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(path, { flags: 'wx' }),
+    );
+  }
+  if (size !== meta.size) throw mismatch(key, `${size} bytes, not the ${meta.size} described`);
+  if (hash.digest('hex') !== meta.sha256) throw mismatch(key, 'bytes of another sha256 than described');
 }
 
 /** Every file under `dir`, keyed by its path below the files directory; what vanishes meanwhile is skipped. */
@@ -161,7 +188,7 @@ async function* listFiles(dir: string, prefix: string): AsyncIterable<ListedObje
   for await (const entry of entries) {
     const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
     if (entry.isDirectory()) yield* listFiles(join(dir, entry.name), key);
-    else if (entry.isFile()) {
+    else if (entry.isFile() && !entry.name.endsWith('.partial')) {
       const info = await stat(join(dir, entry.name)).catch((error: unknown) => {
         if (isMissing(error)) return undefined;
         throw error;
@@ -171,21 +198,17 @@ async function* listFiles(dir: string, prefix: string): AsyncIterable<ListedObje
   }
 }
 
-/** Inclusive and in order; the end may run past the object, which just ends the stream early. */
-function isValidRange({ start, end }: ByteRange): boolean {
-  return Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start <= end;
-}
-
-/** Cross-device fallback: copy beside the target, make it durable, then rename over it. */
+/** Cross-device fallback: copy beside the target, make it durable, then link it into place. */
 async function copyIntoPlace(sourcePath: string, target: string): Promise<void> {
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   try {
     await copyFile(sourcePath, partial);
     await fsync(partial);
-    await rename(partial, target);
-  } catch (error) {
+    await link(partial, target).catch((error: unknown) => {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    });
+  } finally {
     await rm(partial, { force: true });
-    throw error;
   }
 }
 
@@ -218,8 +241,4 @@ function errorCode(error: unknown): unknown {
 function isMissing(error: unknown): boolean {
   const code = errorCode(error);
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function notFound(key: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`No such object: ${key}`), { code: 'ENOENT' });
 }

@@ -11,11 +11,14 @@ export const DIALECTS: Dialect[] = (process.env.TEST_DIALECTS?.split(',') as Dia
 if (process.env.CI && DIALECTS.length < 2)
   throw new Error(`TEST_DIALECTS=${process.env.TEST_DIALECTS} would drop dialects from CI, which runs them all`);
 
-/** A migrated, empty database of the dialect, dropped after the file's tests. */
-export async function testDatabase(dialect: Dialect, dataDir: string): Promise<DatabaseHandle> {
+/**
+ * A migrated, empty database of the dialect, dropped after the file's tests; with
+ * `migrated: false`, without any table (for a test of the migrations themselves).
+ */
+export async function testDatabase(dialect: Dialect, dataDir: string, { migrated = true } = {}): Promise<DatabaseHandle> {
   if (dialect === 'sqlite') {
     const handle = openDatabase({ databaseUrl: undefined, dataDir });
-    await migrate(handle);
+    if (migrated) await migrate(handle);
     atFileEnd(() => handle.close());
     return handle;
   }
@@ -25,7 +28,7 @@ export async function testDatabase(dialect: Dialect, dataDir: string): Promise<D
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = openDatabase({ databaseUrl: TEST_POSTGRES_URL, dataDir, pgSchema: schema });
-  await migrate(handle);
+  if (migrated) await migrate(handle);
   atFileEnd(async () => {
     await handle.close();
     const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });

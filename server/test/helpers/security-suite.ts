@@ -5,7 +5,8 @@ export interface ProtectedRoute {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** `:id` is replaced by a resource id when the route has one. */
   url: string;
-  payload?: object;
+  /** A function of the resource id when the body names it. */
+  payload?: object | ((id: string) => object);
   /** Creates a resource of `owner` for the "another user's resource" case. */
   resourceOf?: (t: TestApp, ownerToken: string) => Promise<string>;
 }
@@ -20,7 +21,7 @@ export function securitySuite(getApp: () => TestApp, route: ProtectedRoute): voi
       method: route.method,
       url: route.url.replace(':id', id),
       headers,
-      ...(route.payload ? { payload: route.payload } : {}),
+      ...(route.payload ? { payload: typeof route.payload === 'function' ? route.payload(id) : route.payload } : {}),
     });
   const expect401 = (response: Awaited<ReturnType<typeof call>>) => {
     expect(response.statusCode).toBe(401);

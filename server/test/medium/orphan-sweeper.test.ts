@@ -10,7 +10,9 @@ import { OrphanSweeper, STALE_TEMP_MS } from '../../src/services/orphan-sweeper.
 import { blobKey, thumbnailKey } from '../../src/services/upload-links.js';
 import { LocalStorage } from '../../src/storage/local-storage.js';
 import { DIALECTS, testDatabase } from '../helpers/database.js';
+import { putBytes } from '../helpers/storage.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { uploadTempDir } from '../../src/storage/data-dir.js';
 
 const GRACE_MS = 10 * 60_000;
 
@@ -30,14 +32,14 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
   /** A finished upload's file in tmp/, and its sha256. */
   async function tempUpload(storage: LocalStorage): Promise<{ sha256: string; path: string }> {
     const bytes = randomBytes(500);
-    const path = join(storage.tempDir, `${newRowId()}.upload`);
+    const path = join(uploadTempDir(join(storage.localPath('x'), '..', '..')), `${newRowId()}.upload`);
     await writeFile(path, bytes);
     return { sha256: createHash('sha256').update(bytes).digest('hex'), path };
   }
 
   async function placed(storage: LocalStorage): Promise<string> {
     const { sha256, path } = await tempUpload(storage);
-    await storage.putFile(blobKey(sha256), path);
+    await putBytes(storage, blobKey(sha256), path);
     await rm(path);
     return sha256;
   }
@@ -69,12 +71,12 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
 
   const age = async (storage: LocalStorage, key: string, ms: number) => {
     const then = new Date(Date.now() - ms);
-    await utimes(join(storage.tempDir, '..', 'files', key), then, then);
+    await utimes(join(uploadTempDir(join(storage.localPath('x'), '..', '..')), '..', 'files', key), then, then);
   };
 
   it('removes old bytes no upload references, with their thumbnails, and keeps the rest', async () => {
     const storage = await freshStorage();
-    const sweeper = new OrphanSweeper(uploads, storage, GRACE_MS);
+    const sweeper = new OrphanSweeper(uploads, storage, uploadTempDir(join(storage.localPath('x'), '..', '..')), GRACE_MS);
     const live = await placed(storage);
     await referenced(live);
     const orphan = await placed(storage);
@@ -82,10 +84,10 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
     const deletedLive = await placed(storage);
     const deletedId = await referenced(deletedLive);
     await uploads.markDeleted(deletedId, new Date().toISOString()); // crashed before its bytes were removed
-    await storage.putBuffer(thumbnailKey(live), Buffer.from('thumb'));
-    await storage.putBuffer(thumbnailKey(orphan), Buffer.from('thumb'));
+    await putBytes(storage, thumbnailKey(live), Buffer.from('thumb'));
+    await putBytes(storage, thumbnailKey(orphan), Buffer.from('thumb'));
     const lostOriginal = createHash('sha256').update('gone').digest('hex');
-    await storage.putBuffer(thumbnailKey(lostOriginal), Buffer.from('thumb'));
+    await putBytes(storage, thumbnailKey(lostOriginal), Buffer.from('thumb'));
     for (const key of [
       blobKey(live),
       blobKey(orphan),
@@ -96,32 +98,32 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
     ]) {
       await age(storage, key, GRACE_MS + 60_000);
     }
-    const staleTemp = join(storage.tempDir, 'cut-off.upload');
+    const staleTemp = join(uploadTempDir(join(storage.localPath('x'), '..', '..')), 'cut-off.upload');
     await writeFile(staleTemp, 'x');
     await utimes(staleTemp, new Date(Date.now() - STALE_TEMP_MS - 60_000), new Date(Date.now() - STALE_TEMP_MS - 60_000));
-    await writeFile(join(storage.tempDir, 'in-flight.upload'), 'x');
+    await writeFile(join(uploadTempDir(join(storage.localPath('x'), '..', '..')), 'in-flight.upload'), 'x');
 
     expect(await sweeper.sweep()).toEqual({ temp: 1, blobs: 2, thumbnails: 1 });
-    expect(await storage.stat(blobKey(live))).toBeDefined();
-    expect(await storage.stat(thumbnailKey(live))).toBeDefined();
-    expect(await storage.stat(blobKey(young))).toBeDefined();
+    expect(await storage.head(blobKey(live))).toBeDefined();
+    expect(await storage.head(thumbnailKey(live))).toBeDefined();
+    expect(await storage.head(blobKey(young))).toBeDefined();
     for (const gone of [blobKey(orphan), thumbnailKey(orphan), blobKey(deletedLive), thumbnailKey(lostOriginal)]) {
-      expect(await storage.stat(gone)).toBeUndefined();
+      expect(await storage.head(gone)).toBeUndefined();
     }
-    expect(await readdir(storage.tempDir)).toEqual(['in-flight.upload']);
+    expect(await readdir(uploadTempDir(join(storage.localPath('x'), '..', '..')))).toEqual(['in-flight.upload']);
     // Young bytes go once they are older than the grace period.
     expect(await sweeper.sweep(Date.now() + GRACE_MS + 1000)).toMatchObject({ blobs: 1 });
-    expect(await storage.stat(blobKey(young))).toBeUndefined();
+    expect(await storage.head(blobKey(young))).toBeUndefined();
   });
 
   it('an upload whose bytes were collected after it placed them places them again before its commit', async () => {
     const storage = await freshStorage();
     const blobs = new BlobStore(uploads, storage);
     const { sha256, path } = await tempUpload(storage);
-    await blobs.place(sha256, path);
+    await blobs.place({ sha256, path, size: 500, mime: 'image/png' });
     // The last other upload of these bytes is deleted meanwhile: its removal takes the bytes.
     expect(await blobs.collect(sha256)).toBe(true);
-    expect(await storage.stat(blobKey(sha256))).toBeUndefined();
+    expect(await storage.head(blobKey(sha256))).toBeUndefined();
 
     const userId = newRowId();
     await users.create(
@@ -142,10 +144,10 @@ describe.each(DIALECTS)('orphan sweeper and blob store on %s', (dialect) => {
       created_at: new Date().toISOString(),
       embed_overrides: null,
     };
-    await uploads.insertWithinQuota(userId, [row], (sha) => blobs.ensure(sha, path));
-    expect(await storage.stat(blobKey(sha256))).toEqual({ size: 500 });
+    await uploads.insertWithinQuota(userId, [row], (sha) => blobs.ensure({ sha256: sha, path, size: 500, mime: 'image/png' }));
+    expect(await storage.head(blobKey(sha256))).toEqual({ size: 500 });
     // And a collection now finds the reference and keeps them.
     expect(await blobs.collect(sha256)).toBe(false);
-    expect(await storage.stat(blobKey(sha256))).toEqual({ size: 500 });
+    expect(await storage.head(blobKey(sha256))).toEqual({ size: 500 });
   });
 });

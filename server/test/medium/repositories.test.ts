@@ -4,6 +4,7 @@ import { newRowId, newUploadId } from '../../src/domain/ids.js';
 import { ApiKeyRepository } from '../../src/repositories/api-key.repository.js';
 import { SessionRepository } from '../../src/repositories/session.repository.js';
 import type { NewUpload, UserRow } from '../../src/repositories/types.js';
+import { InviteRepository } from '../../src/repositories/invite.repository.js';
 import { UploadRepository } from '../../src/repositories/upload.repository.js';
 import { UserRepository } from '../../src/repositories/user.repository.js';
 import { DIALECTS, testDatabase } from '../helpers/database.js';
@@ -82,6 +83,46 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
       }
       const late = { id: newRowId(), username: 'late', password_hash: 'x', quota_bytes: null, created_at: new Date().toISOString() };
       expect(await new UserRepository(fresh.db).create(late, true)).toMatchObject({ role: 'user' });
+    },
+    RACE_TIMEOUT_MS,
+  );
+
+  it(
+    'counts the uses of an invite in the sign-up, so racing sign-ups cannot make more accounts than it allows',
+    async () => {
+      const racers = await racingRepositories(handle, dataDir, RACERS);
+      const adminId = await newUser(); // an account exists: the racers are not first, so they need the invite
+      const invites = new InviteRepository(handle.db);
+      for (let round = 0; round < ROUNDS; round++) {
+        // Single-use codes, and every other round a code for two.
+        const maxUses = 1 + (round % 2);
+        const code = `race${round}${newRowId()}`;
+        await invites.create({
+          id: newRowId(),
+          code,
+          max_uses: maxUses,
+          expires_at: null,
+          created_at: new Date().toISOString(),
+          created_by: adminId,
+        });
+        const at = new Date().toISOString();
+        const outcomes = await racers.race(
+          Array.from({ length: RACERS }, () => {
+            const id = newRowId();
+            const candidate = { id, username: `invited_${id.toLowerCase()}`, password_hash: 'x', quota_bytes: null, created_at: at };
+            return {
+              repository: 'users' as const,
+              method: 'create' as const,
+              args: [candidate, { code, at }] as [typeof candidate, { code: string; at: string }],
+            };
+          }),
+        );
+        expect(outcomes.filter((outcome) => !outcome.ok)).toEqual([]);
+        const made = outcomes.flatMap((outcome) => (outcome.ok && outcome.value ? [outcome.value as UserRow] : []));
+        expect(made.map((row) => row.role)).toEqual(Array(maxUses).fill('user'));
+        const row = await handle.db.selectFrom('invite').select('uses').where('code', '=', code).executeTakeFirstOrThrow();
+        expect(row.uses).toBe(maxUses);
+      }
     },
     RACE_TIMEOUT_MS,
   );

@@ -125,4 +125,68 @@ describe.each(DIALECTS)('accounts, sessions and keys on %s', (dialect) => {
     expect(after.statusCode).toBe(401);
     expect(after.json().message).toMatch(/revoked/);
   });
+
+  /** A signed-in session of alice: its cookie and the headers of a change. */
+  const sessionOf = async (t: TestApp, pw = password) => {
+    const response = await login(t, 'alice', pw);
+    expect(response.statusCode).toBe(200);
+    const cookie = String(response.headers['set-cookie']).split(';')[0]!;
+    return { cookie, change: { cookie, 'x-csrf-token': response.json().csrf_token as string } };
+  };
+  const meWith = async (t: TestApp, headers: Record<string, string>) =>
+    (await t.app.inject({ method: 'GET', url: '/api/me', headers })).statusCode;
+  const changePassword = (t: TestApp, headers: Record<string, string>, current_password: string, new_password: string) =>
+    t.app.inject({ method: 'POST', url: '/api/me/password', headers, payload: { current_password, new_password } });
+
+  it('changes the password: the old one stops working, other sessions end, this session and the keys stay', async () => {
+    const { t, first } = await withAlice();
+    const key = first.json().token as string;
+    const mine = await sessionOf(t);
+    const other = await sessionOf(t);
+    const changed = await changePassword(t, mine.change, password, 'a much newer password');
+    expect(changed.statusCode, changed.body).toBe(204);
+    expect(await meWith(t, { cookie: mine.cookie })).toBe(200);
+    expect(await meWith(t, { cookie: other.cookie })).toBe(401);
+    expect(await meWith(t, { token: key })).toBe(200);
+    expect((await login(t, 'alice')).statusCode).toBe(401);
+    expect((await login(t, 'alice', 'a much newer password')).statusCode).toBe(200);
+  });
+
+  it('ends every session when the password is changed with an API key', async () => {
+    const { t, first } = await withAlice();
+    const session = await sessionOf(t);
+    expect((await changePassword(t, { token: first.json().token }, password, 'a much newer password')).statusCode).toBe(204);
+    expect(await meWith(t, { cookie: session.cookie })).toBe(401);
+  });
+
+  it('refuses a wrong current password with 403 WRONG_PASSWORD and a weak new one with 400, changing nothing', async () => {
+    const { t } = await withAlice();
+    const mine = await sessionOf(t);
+    const other = await sessionOf(t);
+    const wrong = await changePassword(t, mine.change, 'not my password', 'a much newer password');
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json()).toMatchObject({ code: 'WRONG_PASSWORD', message: expect.stringMatching(/current password is wrong/) });
+    const weak = await changePassword(t, mine.change, password, 'short');
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().code).toBe('VALIDATION_FAILED');
+    expect(await meWith(t, { cookie: other.cookie })).toBe(200);
+    expect((await login(t, 'alice')).statusCode).toBe(200);
+  });
+
+  it('signs out everywhere: every session ends, this one too, and its cookie is cleared; keys stay', async () => {
+    const t = await createTestApp(dialect);
+    const first = await register(t, 'Alice');
+    const mine = await sessionOf(t);
+    const other = await sessionOf(t);
+    const bob = (await t.newUser()).username;
+    const bobs = await login(t, bob);
+    const bobCookie = String(bobs.headers['set-cookie']).split(';')[0]!;
+    const out = await t.app.inject({ method: 'DELETE', url: '/api/me/sessions', headers: mine.change });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^di_session=;.*Expires=Thu, 01 Jan 1970/);
+    expect(await meWith(t, { cookie: mine.cookie })).toBe(401);
+    expect(await meWith(t, { cookie: other.cookie })).toBe(401);
+    expect(await meWith(t, { cookie: bobCookie })).toBe(200);
+    expect(await meWith(t, { token: first.json().token })).toBe(200);
+  });
 });

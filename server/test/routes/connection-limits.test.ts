@@ -5,6 +5,7 @@
  * tests run fast; each deadline below is several times the configured time, for a loaded
  * machine, and far below the defaults that applied before these limits existed.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { type AddressInfo, connect, type Socket } from 'node:net';
@@ -14,6 +15,13 @@ import { until } from '../../../e2e/helpers/server.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { jpeg } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
+import sharp from 'sharp';
+
+/** A PNG of random pixels: as large as its raw pixels, since nothing in them compresses. */
+const randomPng = (width: number, height: number): Promise<Buffer> =>
+  sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
 interface Served {
   t: TestApp;
@@ -170,6 +178,20 @@ describe('an upload cut off', () => {
 describe('connection caps', () => {
   const healthz = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 
+  it('answers an Expect it cannot meet with a JSON 417 EXPECTATION_FAILED, and 100-continue as usual', async () => {
+    const { port } = await serve({});
+    const odd = await open(port);
+    odd.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 200-ok\r\n\r\n');
+    const text = await odd.closedWithin(8_000);
+    expectError(text, 417, 'EXPECTATION_FAILED');
+    expect(text).toMatch(/Expect: 200-ok/);
+    const usual = await open(port);
+    usual.socket.write(loginHead().replace('\r\n\r\n', '\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'));
+    await until(async () => usual.text().startsWith('HTTP/1.1 100 Continue'), 8_000, 'the 100 Continue');
+    usual.socket.write(LOGIN);
+    expectError((await usual.closedWithin(8_000)).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''), 401, 'INVALID_CREDENTIALS');
+  });
+
   it('answers the connection over MAX_CONNECTIONS_PER_IP with 429 and Retry-After, and takes one again once another closes', async () => {
     const { port } = await serve({ MAX_CONNECTIONS_PER_IP: '3' });
     const held = await Promise.all([open(port), open(port), open(port)]);
@@ -202,5 +224,44 @@ describe('connection caps', () => {
     const text = await over.closedWithin(8_000);
     expectError(text, 503, 'SERVICE_UNAVAILABLE');
     expect(text).toMatch(/\r\nretry-after: \d+\r\n/i);
+  });
+});
+
+describe('clients that are not browsers', () => {
+  it('answers a client that half-closes once its request is sent (the answer comes after the FIN: a password check)', async () => {
+    const { port } = await serve({});
+    const client = await open(port);
+    client.socket.end(loginHead() + LOGIN);
+    expectError(await client.closedWithin(15_000), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('finishes an answer already under way when the client stops short of the body it announced', async () => {
+    // A GET that announces a body it never sends, then half-closes before reading: its answer
+    // (an image far larger than the socket buffers) is still being sent when the server sees
+    // the truncated request, and must not be cut off in the middle.
+    const { t, port } = await serve({ MAX_FILE_SIZE: '64MiB' });
+    const { token } = await t.newUser();
+    const body = await multipart([{ filename: 'large.png', data: await randomPng(3000, 3000) }]);
+    const uploaded = await t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token }, payload: body.payload });
+    const { raw_url: rawUrl } = uploaded.json<{ files: { raw_url: string }[] }>().files[0]!;
+    const client = await open(port);
+    client.socket.write(`GET ${new URL(rawUrl).pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\n`);
+    await until(() => client.text().includes('\r\n\r\n'), 10_000);
+    client.socket.pause();
+    client.socket.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.socket.resume();
+    const text = await client.closedWithin(15_000);
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    const length = Number(/content-length: (\d+)/i.exec(text)?.[1]);
+    expect(length).toBeGreaterThan(20_000_000);
+    expect(Buffer.byteLength(text.slice(text.indexOf('\r\n\r\n') + 4), 'latin1')).toBeGreaterThanOrEqual(length);
+  });
+
+  it('answers CONNECT with 405: this is not a proxy', async () => {
+    const { port } = await serve({});
+    const client = await open(port);
+    client.socket.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+    expectError(await client.closedWithin(8_000), 405, 'METHOD_NOT_ALLOWED');
   });
 });

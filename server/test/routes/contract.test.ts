@@ -47,12 +47,31 @@ describe('the contract checker', () => {
   });
 
   it('refuses a status the operation does not document', () => {
-    // Every error status is documented (4XX, 5XX: the shared error answer); a success is not.
+    // Each operation lists its own error statuses: an error it cannot give is refused too.
     expect(checker.check(answer('GET', '/api/me', 202, me))).toEqual([
       expect.stringMatching(/^status 202 is not documented for GET \/api\/me \(documented: .*200/),
     ]);
     expect(checker.check(answer('GET', '/api/uploads/abc', 302, {}, { route: '/api/uploads/:id' }))).toEqual([
       expect.stringMatching(/^status 302 is not documented for GET \/api\/uploads\/\{id\}/),
+    ]);
+    const conflict = { ...unauthorized, statusCode: 409, code: 'USERNAME_TAKEN', error: 'Conflict' };
+    expect(checker.check(answer('GET', '/api/me', 409, conflict))).toEqual([
+      expect.stringMatching(/^status 409 is not documented for GET \/api\/me \(documented: .*401/),
+    ]);
+  });
+
+  it('refuses a catalogue code the operation does not list at that status', () => {
+    const gone = { ...unauthorized, statusCode: 410, code: 'UPLOAD_GONE', error: 'Gone' };
+    expect(checker.check(answer('GET', '/api/uploads/abc', 410, gone))).toEqual([]);
+    // A real 404 code, but not one GET /api/uploads/{id} answers (it says UPLOAD_NOT_FOUND).
+    const notFound = { ...gone, statusCode: 404, code: 'NOT_FOUND', error: 'Not Found' };
+    expect(checker.check(answer('GET', '/api/uploads/abc', 404, { ...notFound, code: 'UPLOAD_NOT_FOUND' }))).toEqual([]);
+    expect(checker.check(answer('GET', '/api/me/embed/preview?upload=abc', 404, notFound))).toEqual([
+      'body/code must be equal to one of the allowed values: "UPLOAD_NOT_FOUND"',
+    ]);
+    // A code of another status.
+    expect(checker.check(answer('GET', '/api/me', 401, { ...unauthorized, code: 'FORBIDDEN' }))).toEqual([
+      'body/code must be equal to one of the allowed values: "UNAUTHORIZED"',
     ]);
   });
 
@@ -79,8 +98,10 @@ describe('the contract checker', () => {
     expect(checker.check(answer('GET', '/api/me', 200, { ...me, quota_bytes: 'lots' }))).toContain('body/quota_bytes must be integer');
     const { username: _, ...nameless } = me;
     expect(checker.check(answer('GET', '/api/me', 200, nameless))).toEqual(["body must have required property 'username'"]);
+    // Not in the catalogue (ErrorResponse), nor among the operation's codes.
     expect(checker.check(answer('GET', '/api/me', 401, { ...unauthorized, code: 'NO_SUCH_CODE' }))).toEqual([
-      expect.stringMatching(/^body\/code must be equal to one of the allowed values: "/),
+      expect.stringMatching(/^body\/code must be equal to one of the allowed values: "BAD_REQUEST", /),
+      'body/code must be equal to one of the allowed values: "UNAUTHORIZED"',
     ]);
   });
 
@@ -114,6 +135,9 @@ describe('the contract checker', () => {
       ),
     ).toEqual([]);
     const fastifys = { message: 'Route GET:/api/nothing not found', error: 'Not Found', statusCode: 404 };
+    expect(checker.check(answer('GET', '/api/nothing', 404, { ...notFound, stack: 'Error: at ...' }))).toEqual([
+      'GET /api/nothing is in no operation of the spec, and its 404 is not an ErrorResponse: body has a field the spec does not document: "stack"',
+    ]);
     expect(checker.check(answer('GET', '/api/nothing', 404, fastifys))).toContain(
       "GET /api/nothing is in no operation of the spec, and its 404 is not an ErrorResponse: body must have required property 'code'",
     );

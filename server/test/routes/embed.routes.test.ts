@@ -209,6 +209,72 @@ describe.each(DIALECTS)('embeds on %s', (dialect) => {
     expect(tag(tags, 'og:title')).toBe('shot.png');
   });
 
+  it('previews unsaved changes over the saved templates, as the page would be after saving them, and saves nothing', async () => {
+    const { token, username } = await t.newUser();
+    const file = await uploaded(token, await png(64, 48, 9), { filename: 'draft.png' });
+    expect((await patch(token, { title: 'saved {file.name}', site_name: 'Saved site' })).statusCode).toBe(200);
+    const before = (await t.app.inject({ method: 'GET', url: '/api/me/embed', headers: { token } })).json();
+    const draft = async (embed?: object) => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/me/embed/preview',
+        headers: { token },
+        payload: { upload: file.id, ...(embed ? { embed } : {}) },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json<{ tags: Tag[]; html: string; oembed: Record<string, unknown> | null }>();
+    };
+
+    // Nothing unsaved: exactly the saved preview.
+    expect(await draft()).toEqual(await preview(token, file.id));
+    expect(await draft({})).toEqual(await preview(token, file.id));
+    // A changed field is drawn, the others stay as saved; a null goes back to the server default.
+    const changed = await draft({
+      title: '{user.name}: {file.width}×{file.height}\u202e',
+      site_name: null,
+      color: '#ABCDEF',
+      author: 'Me',
+    });
+    expect(tag(changed.tags, 'og:title')).toBe(`${username}: 64×48`);
+    expect(tag(changed.tags, 'og:site_name')).toBe('Discord Images');
+    expect(tag(changed.tags, 'theme-color')).toBe('#abcdef');
+    expect(changed.oembed).toMatchObject({ author_name: 'Me', title: `${username}: 64×48` });
+    // The same as the share page once those changes are saved.
+    expect(
+      (await patch(token, { title: '{user.name}: {file.width}×{file.height}\u202e', site_name: null, color: '#ABCDEF', author: 'Me' }))
+        .statusCode,
+    ).toBe(200);
+    expect(await preview(token, file.id)).toEqual(changed);
+    expect((await patch(token, before.settings)).statusCode).toBe(200);
+    // Turned off in the draft: the bare image, no oEmbed.
+    const off = await draft({ enabled: false });
+    expect(off.oembed).toBeNull();
+    expect(tag(off.tags, 'og:title')).toBeUndefined();
+    // Nothing was saved by any of it.
+    expect((await t.app.inject({ method: 'GET', url: '/api/me/embed', headers: { token } })).json()).toEqual(before);
+    expect(tag((await preview(token, file.id)).tags, 'og:title')).toBe('saved draft.png');
+
+    // A draft is checked like a PATCH; a missing or unknown upload is 404.
+    for (const payload of [
+      { upload: file.id, embed: { color: 'red' } },
+      { upload: file.id, embed: { theme: 'dark' } },
+      { upload: file.id, embed: { title: 'x'.repeat(1001) } },
+      { embed: { title: 't' } },
+      { upload: file.id, extra: 1 },
+    ]) {
+      const response = await t.app.inject({ method: 'POST', url: '/api/me/embed/preview', headers: { token }, payload });
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().code).toBe('VALIDATION_FAILED');
+    }
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/me/embed/preview',
+      headers: { token },
+      payload: { upload: 'AAAAAAAAAA' },
+    });
+    expect(unknown.statusCode).toBe(404);
+  });
+
   it('refuses invalid settings with 400 and changes nothing', async () => {
     const { token } = await t.newUser();
     for (const body of [

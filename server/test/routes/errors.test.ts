@@ -125,6 +125,37 @@ describe('one error shape everywhere', () => {
     expect(response.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('closed the connection') });
   });
 
+  it("answers a plugin's 4xx whose status has no code in the catalogue as 400 BAD_REQUEST: no code outside the catalogue", async () => {
+    // What Fastify's own 411, 414 or a plugin's 418 would have become: a code made from the reason phrase.
+    const teapot = Object.assign(new Error('I will not brew coffee.'), { statusCode: 418 });
+    const odd = await createTestApp('sqlite', {}, { beforeReady: (app) => app.get('/teapot', () => Promise.reject(teapot)) });
+    const response = await odd.app.inject({ method: 'GET', url: '/teapot' });
+    expect(response.json()).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST', message: 'I will not brew coffee.' });
+    const missing = Object.assign(new Error('No such thing.'), { statusCode: 404 });
+    const other = await createTestApp('sqlite', {}, { beforeReady: (app) => app.get('/missing', () => Promise.reject(missing)) });
+    expect((await other.app.inject({ method: 'GET', url: '/missing' })).json()).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+
+  it('answers the multipart errors @fastify/multipart gives its own statuses (406, 400) as 400 MALFORMED_MULTIPART', async () => {
+    const { token } = await t.newUser();
+    const boundary = 'x-boundary';
+    const field = (name: string, value: string, type?: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n${value}\r\n`;
+    const send = (body: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/upload',
+        headers: { token, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: `${body}--${boundary}--\r\n`,
+      });
+    // A field that declares JSON and is not (the plugin says 406 NOT_ACCEPTABLE, which is about Accept).
+    const json = await send(field('embed_title', '{"unclosed', 'application/json'));
+    expect(json.json()).toMatchObject({ statusCode: 400, code: 'MALFORMED_MULTIPART', message: expect.stringContaining('JSON') });
+    // A field named like a prototype property.
+    const proto = await send(field('toString', 'x'));
+    expect(proto.json()).toMatchObject({ statusCode: 400, code: 'MALFORMED_MULTIPART', message: expect.stringContaining('prototype') });
+  });
+
   it('never lets an error response be cached', async () => {
     const missing = await t.app.inject({ method: 'GET', url: '/i/AAAAAAAAAA.png' });
     expect(missing.statusCode).toBe(404);
@@ -134,7 +165,7 @@ describe('one error shape everywhere', () => {
 
   it('reports liveness and readiness', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', storage: 'local' });
   });
 
   it('answers 503 once draining', async () => {

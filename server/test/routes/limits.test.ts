@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { uploadTempDir } from '../../src/storage/data-dir.js';
 import { DIALECTS } from '../helpers/database.js';
 import { png } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
@@ -30,31 +31,31 @@ describe.each(DIALECTS)('quota, storage faults and readiness on %s', (dialect) =
     expect(response.json().message).toMatch(/over your quota: 7\.\d KB of 20 KB used/);
     const after = (await t.app.inject({ method: 'GET', url: '/api/uploads', headers: { token } })).json();
     expect(after).toHaveLength(1);
-    expect(await readdir(t.container.storage.tempDir)).toEqual([]);
+    expect(await readdir(uploadTempDir(t.container.config.dataDir))).toEqual([]);
   });
 
   it('answers 507 and keeps no row when the storage is out of space', async () => {
     // ENOSPC cannot be caused on this machine's disk without filling it: this one fault is injected.
     const { token } = await t.newUser();
     const storage = t.container.storage;
-    const original = storage.putFile.bind(storage);
-    storage.putFile = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    const original = storage.put.bind(storage);
+    storage.put = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
     try {
       const response = await upload(token, await png(10, 10, 3));
       expect(response.statusCode).toBe(507);
       expect(response.json()).toMatchObject({ code: 'INSUFFICIENT_STORAGE', message: expect.stringMatching(/out of storage space/) });
     } finally {
-      storage.putFile = original;
+      storage.put = original;
     }
     const listed = (await t.app.inject({ method: 'GET', url: '/api/uploads', headers: { token } })).json();
     expect(listed).toEqual([]);
     const me = (await t.app.inject({ method: 'GET', url: '/api/me', headers: { token } })).json();
     expect(me.usage).toEqual({ bytes: 0, files: 0 });
-    expect(await readdir(storage.tempDir)).toEqual([]);
+    expect(await readdir(uploadTempDir(t.container.config.dataDir))).toEqual([]);
   });
 
   it('reports not ready (503) while the storage cannot be written, and ready again after', async () => {
-    const tmp = t.container.storage.tempDir;
+    const tmp = uploadTempDir(t.container.config.dataDir);
     await rm(tmp, { recursive: true });
     await writeFile(tmp, 'a file where the temp directory should be');
     try {

@@ -11,6 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { until } from '../../../e2e/helpers/server.js';
 import { STALE_TEMP_MS } from '../../src/services/orphan-sweeper.js';
 import { createTestApp } from '../helpers/app.js';
+import { uploadTempDir } from '../../src/storage/data-dir.js';
 import { png } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
 
@@ -43,7 +44,7 @@ it('the orphan sweep spares the temp files of an upload still running after STAL
   );
   socket.write(body.payload.subarray(0, cut));
 
-  const tmp = t.container.storage.tempDir;
+  const tmp = uploadTempDir(t.container.config.dataDir);
   const firstTemp = async () => {
     for (const name of await readdir(tmp)) {
       if (name.endsWith('.upload') && (await stat(join(tmp, name))).size === first.length) return join(tmp, name);

@@ -28,8 +28,18 @@ const ROUTES: ProtectedRoute[] = [
   { method: 'GET', url: '/api/me/embed' },
   { method: 'PATCH', url: '/api/me/embed', payload: { title: 't' } },
   { method: 'GET', url: '/api/me/embed/preview?upload=:id', resourceOf: uploadOf },
+  { method: 'POST', url: '/api/me/embed/preview', payload: (id) => ({ upload: id, embed: { title: 't' } }), resourceOf: uploadOf },
   { method: 'GET', url: '/api/admin/embed' },
   { method: 'PATCH', url: '/api/admin/embed', payload: { title: 't' } },
+  { method: 'GET', url: '/api/admin/users' },
+  { method: 'PATCH', url: '/api/admin/users/:id', payload: { quota_bytes: 1 } },
+  { method: 'DELETE', url: '/api/admin/users/:id' },
+  { method: 'GET', url: '/api/admin/stats' },
+  { method: 'POST', url: '/api/me/password', payload: { current_password: 'correct horse battery', new_password: 'a new password' } },
+  { method: 'DELETE', url: '/api/me/sessions' },
+  { method: 'GET', url: '/api/admin/invites' },
+  { method: 'POST', url: '/api/admin/invites', payload: {} },
+  { method: 'DELETE', url: '/api/admin/invites/:id' },
 ];
 
 it('covers every route declared with auth', async () => {

@@ -11,6 +11,8 @@ import { blobKey, thumbnailKey, type UploadView as Upload } from '../../src/serv
 import { FileCache } from '../../src/storage/file-cache.js';
 import type { App } from '../../src/http/types.js';
 import { createTestApp, TEST_SCRYPT, type TestApp } from '../helpers/app.js';
+import { uploadTempDir } from '../../src/storage/data-dir.js';
+import { putBytes } from '../helpers/storage.js';
 import { checkResponsesOf } from '../helpers/contract-check.js';
 import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png } from '../helpers/fixtures.js';
@@ -169,19 +171,19 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect(b.headers.etag).toBe(a.headers.etag);
     expect(t.container.thumbnails.renders).toBe(rendersBefore + 1); // same bytes, one thumbnail
     await t.container.thumbnails.idle();
-    expect(await t.container.storage.stat(key)).toEqual({ size: a.rawPayload.length });
+    expect(await t.container.storage.head(key)).toEqual({ size: a.rawPayload.length });
 
     await remove(first.id);
     const gone = await get(`/t/${first.id}.webp`);
     expect(gone.statusCode).toBe(410);
     expect(gone.json()).toMatchObject({ statusCode: 410, code: 'UPLOAD_GONE' });
     expect((await get(`/t/${second.id}.webp`)).statusCode).toBe(200);
-    expect(await t.container.storage.stat(key)).toBeDefined();
+    expect(await t.container.storage.head(key)).toBeDefined();
 
     await remove(second.id);
     expect((await get(`/t/${second.id}.webp`)).statusCode).toBe(410);
-    expect(await t.container.storage.stat(key)).toBeUndefined();
-    expect(await t.container.storage.stat(blobKey(first.sha256))).toBeUndefined();
+    expect(await t.container.storage.head(key)).toBeUndefined();
+    expect(await t.container.storage.head(blobKey(first.sha256))).toBeUndefined();
   });
 
   it('renders once for 10 concurrent first requests, leaving nothing in temp', async () => {
@@ -193,8 +195,8 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect(responses.every((response) => response.rawPayload.equals(responses[0]!.rawPayload))).toBe(true);
     expect(t.container.thumbnails.renders).toBe(rendersBefore + 1);
     await t.container.thumbnails.idle();
-    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: responses[0]!.rawPayload.length });
-    expect((await readdir(t.container.storage.tempDir)).filter((name) => name.endsWith('.thumbnail'))).toEqual([]);
+    expect(await t.container.storage.head(thumbnailKey(created.sha256))).toEqual({ size: responses[0]!.rawPayload.length });
+    expect((await readdir(uploadTempDir(t.container.config.dataDir))).filter((name) => name.endsWith('.thumbnail'))).toEqual([]);
   });
 
   it('reuses the stored thumbnail after a restart instead of rendering it again', async () => {
@@ -229,7 +231,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
         expect(remade.rawPayload.equals(before.rawPayload.subarray(0, 100))).toBe(true);
         expect(container.thumbnails.renders).toBe(1);
         await container.thumbnails.idle();
-        expect(await container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
+        expect(await container.storage.head(thumbnailKey(created.sha256))).toEqual({ size: before.rawPayload.length });
       },
       { cacheSize: 0 },
     );
@@ -240,9 +242,11 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     const before = await get(`/t/${created.id}.webp`);
     await t.container.thumbnails.idle();
     const key = thumbnailKey(created.sha256);
-    const cut = join(t.container.storage.tempDir, 'cut-short.webp');
+    const cut = join(uploadTempDir(t.container.config.dataDir), 'cut-short.webp');
     await writeFile(cut, before.rawPayload.subarray(0, 100));
-    await t.container.storage.putFile(key, cut);
+    // Keys are never overwritten: the crash's leftover takes the place of the whole one.
+    await t.container.storage.delete(key);
+    await putBytes(t.container.storage, key, cut);
 
     await inNewProcess(async (app, container) => {
       const after = await app.inject({ method: 'GET', url: `/t/${created.id}.webp` });
@@ -251,7 +255,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
       expect(container.thumbnails.renders).toBe(1);
       await container.thumbnails.idle();
-      expect(await container.storage.stat(key)).toEqual({ size: before.rawPayload.length });
+      expect(await container.storage.head(key)).toEqual({ size: before.rawPayload.length });
     });
   });
 
@@ -263,7 +267,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     expect(response.statusCode).toBe(410);
     expect(response.json()).toMatchObject({ statusCode: 410, code: 'UPLOAD_GONE' });
     await t.container.thumbnails.idle();
-    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toBeUndefined();
+    expect(await t.container.storage.head(thumbnailKey(created.sha256))).toBeUndefined();
   });
 
   describe('asking storage for the thumbnail ahead of the first request', () => {
@@ -278,6 +282,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
         t.container.storage,
         new FileCache({ maxBytes: 0 }),
         new Thumbnailer({ maxPixels: t.config.maxPixels }),
+        uploadTempDir(t.config.dataDir),
       );
 
     it('renders at once after anticipate() found none, without asking storage again', async () => {
@@ -286,20 +291,20 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       await service.anticipate(created.sha256);
       // Stored after the look: the first request does not see it, which costs one render.
       const data = await planted();
-      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      await putBytes(t.container.storage, thumbnailKey(created.sha256), data);
       const thumbnail = await service.describe(created.id);
       expect(service.renders).toBe(1);
       expect(thumbnail.etag).not.toBe(`"t-${sha256(data)}"`);
-      // The render is placed over the other: same key, and always a whole file.
+      // Keys are never overwritten: the render leaves the object stored first, whole.
       await service.idle();
-      expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toEqual({ size: thumbnail.size });
+      expect(await t.container.storage.head(thumbnailKey(created.sha256))).toEqual({ size: data.length });
     });
 
     it('is asked for every upload: the first request after one renders without looking at storage', async () => {
       const created = await upload(await jpeg(500, 400, 25));
       await t.container.thumbnails.idle(); // storage has answered the upload's question
       const data = await planted();
-      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      await putBytes(t.container.storage, thumbnailKey(created.sha256), data);
       const rendersBefore = t.container.thumbnails.renders;
       const response = await get(`/t/${created.id}.webp`);
       expect(response.statusCode).toBe(200);
@@ -312,7 +317,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       const service = newService();
       await service.anticipate(created.sha256);
       const data = await planted();
-      await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+      await putBytes(t.container.storage, thumbnailKey(created.sha256), data);
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
       try {
         const thumbnail = await service.describe(created.id);
@@ -326,7 +331,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       const data = await planted();
       for (const anticipated of [true, false]) {
         const created = await upload(await jpeg(500, 400, anticipated ? 23 : 24));
-        await t.container.storage.putBuffer(thumbnailKey(created.sha256), data);
+        await putBytes(t.container.storage, thumbnailKey(created.sha256), data);
         const service = newService();
         if (anticipated) await service.anticipate(created.sha256);
         const thumbnail = await service.describe(created.id);
@@ -356,6 +361,7 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
       t.container.storage,
       new FileCache({ maxBytes: 0 }),
       new PausingThumbnailer({ maxPixels: t.config.maxPixels }),
+      uploadTempDir(t.config.dataDir),
     );
     const describing = service.describe(created.id);
     await renderedOnce;
@@ -363,8 +369,8 @@ describe.each(DIALECTS)('thumbnails on %s', (dialect) => {
     resume();
     expect(await describing).toMatchObject({ mime: 'image/webp' });
     await service.idle();
-    expect(await t.container.storage.stat(thumbnailKey(created.sha256))).toBeUndefined();
-    expect(await t.container.storage.stat(blobKey(created.sha256))).toBeUndefined();
+    expect(await t.container.storage.head(thumbnailKey(created.sha256))).toBeUndefined();
+    expect(await t.container.storage.head(blobKey(created.sha256))).toBeUndefined();
     await expect(service.describe(created.id)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });
   });
 

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { UploadView as Upload } from '../../src/services/upload-links.js';
 import { createTestApp, PUBLIC_URL, type TestApp } from '../helpers/app.js';
+import { uploadTempDir } from '../../src/storage/data-dir.js';
 import { DIALECTS } from '../helpers/database.js';
 import { jpeg, png, solidPng } from '../helpers/fixtures.js';
 import { multipart } from '../helpers/multipart.js';
@@ -21,7 +22,7 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     return t.app.inject({ method: 'POST', url: '/api/upload', headers: { ...body.headers, token: key }, payload: body.payload });
   };
   const list = async (key = token, query = '') => t.app.inject({ method: 'GET', url: `/api/uploads${query}`, headers: { token: key } });
-  const tempFiles = () => readdir(t.container.storage.tempDir);
+  const tempFiles = () => readdir(uploadTempDir(t.container.config.dataDir));
 
   it('stores several files[] parts in request order and returns the upload objects', async () => {
     const first = await png(40, 30, 1);
@@ -78,8 +79,48 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect(all.json<Upload[]>().map((u) => u.id)).toEqual(newestFirst);
   });
 
+  it('searches by name in any case, % and _ taken literally, and pages a search with Link keeping q', async () => {
+    const { token: own } = await t.newUser();
+    const { token: other } = await t.newUser();
+    const names = [
+      'Holiday ÄRGER 1.png',
+      'holiday ärger 2.png',
+      'work 100%.png',
+      'work_1.png',
+      'workX1.png',
+      'HOLIDAY ärger 3.png',
+      'notes.png',
+    ];
+    const ids: Record<string, string> = {};
+    for (const [i, name] of names.entries()) {
+      const response = await upload([{ filename: name, data: await png(8, 8, 200 + i) }], own);
+      ids[name] = response.json<{ files: Upload[] }>().files[0]!.id;
+    }
+    await upload([{ filename: 'holiday ärger of someone else.png', data: await png(8, 8, 300) }], other);
+    const search = async (query: string) => {
+      const response = await list(own, query);
+      expect(response.statusCode, query).toBe(200);
+      return { names: response.json<Upload[]>().map((u) => u.name), link: response.headers.link as string | undefined };
+    };
+    expect((await search('?q=100%25')).names).toEqual(['work 100%.png']);
+    expect((await search('?q=%25')).names).toEqual(['work 100%.png']);
+    expect((await search('?q=_1')).names).toEqual(['work_1.png']);
+    expect((await search('?q=k_')).names).toEqual(['work_1.png']);
+    expect((await search('?q=NOTES')).names).toEqual(['notes.png']);
+    expect((await search('?q=nothing%20like%20it')).names).toEqual([]);
+
+    const first = await search(`?q=${encodeURIComponent('holiday ÄrGeR')}&limit=2`);
+    expect(first.names).toEqual(['HOLIDAY ärger 3.png', 'holiday ärger 2.png']);
+    const next = /<([^>]+)>; rel="next"/.exec(first.link!)![1]!;
+    expect(new URL(next).searchParams.get('q')).toBe('holiday ÄrGeR');
+    const second = await search(next.slice(`${PUBLIC_URL}/api/uploads`.length));
+    expect(second.names).toEqual(['Holiday ÄRGER 1.png']);
+    expect(second.link).toBeUndefined();
+    expect((await search(`?q=holiday&before=${ids['holiday ärger 2.png']}`)).names).toEqual(['Holiday ÄRGER 1.png']);
+  });
+
   it('answers bad list parameters with 400', async () => {
-    for (const query of ['?limit=0', '?limit=1001', '?limit=abc', '?before=nonexistent', '?color=red']) {
+    for (const query of ['?limit=0', '?limit=1001', '?limit=abc', '?before=nonexistent', '?color=red', '?q=', `?q=${'x'.repeat(101)}`]) {
       const response = await list(token, query);
       expect(response.statusCode, query).toBe(400);
       expect(response.json()).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
@@ -116,13 +157,13 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const b = (await upload([{ filename: 'b.png', data }])).json<{ files: Upload[] }>().files[0]!;
     expect(a.sha256).toBe(b.sha256);
     const key = `${a.sha256.slice(0, 2)}/${a.sha256.slice(2, 4)}/${a.sha256}`;
-    expect(await t.container.storage.stat(key)).toEqual({ size: data.length });
+    expect(await t.container.storage.head(key)).toEqual({ size: data.length });
     await t.app.inject({ method: 'DELETE', url: `/api/uploads/${a.id}`, headers: { token } });
-    expect(await t.container.storage.stat(key)).toEqual({ size: data.length });
+    expect(await t.container.storage.head(key)).toEqual({ size: data.length });
     const stillServed = await t.app.inject({ method: 'GET', url: `/i/${b.id}.png` });
     expect(stillServed.rawPayload.equals(data)).toBe(true);
     await t.app.inject({ method: 'DELETE', url: `/api/uploads/${b.id}`, headers: { token } });
-    expect(await t.container.storage.stat(key)).toBeUndefined();
+    expect(await t.container.storage.head(key)).toBeUndefined();
   });
 
   it('deletes through delete_url only on POST, after a confirmation page', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseSize } from '../../src/config/config.js';
+import { loadConfig, METRICS_TOKEN_MIN_LENGTH, parseSize } from '../../src/config/config.js';
 import { isApiKeyFormat, newApiKeySecret, newUploadId, randomBase62, safeEqual } from '../../src/domain/ids.js';
 import { sanitizeFileName } from '../../src/domain/names.js';
 import { acceptsJson } from '../../src/http/accept.js';
@@ -126,14 +126,55 @@ describe('configuration', () => {
     ).toThrowError(
       /^PORT=99999 is not valid: expected a whole number from 0 to 65535\nPUBLIC_URL=not a url is not valid.*\nSTORAGE=ftp is not valid.*\nDATABASE_URL=mysql:\/\/u:\*\*\*@h\/db is not valid/,
     );
-    expect(() => loadConfig({ STORAGE: 's3' })).toThrowError(/^STORAGE=s3 is not valid: only local is available in this version/);
+    // S3 without its settings names each missing one.
+    expect(() => loadConfig({ STORAGE: 's3', S3_BUCKET: 'images' })).toThrowError(
+      /^S3_ACCESS_KEY_ID is required with STORAGE=s3 .*\nS3_SECRET_ACCESS_KEY is required with STORAGE=s3 /,
+    );
   });
 
-  it('refuses REGISTRATION=invite while invites do not exist, saying what to use instead', () => {
-    expect(() => loadConfig({ REGISTRATION: 'invite' })).toThrowError(
-      /^REGISTRATION=invite is not available yet: invites are not built in this version\. Use open, or closed/,
+  it('takes REDIS_URL with a key prefix, and refuses a bad one without leaking its password', () => {
+    expect(loadConfig({})).toMatchObject({ redisUrl: undefined, redisPrefix: 'discord-images:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@cache:6380/2', REDIS_PREFIX: 'images-prod:' })).toMatchObject({
+      redisUrl: 'rediss://:pw@cache:6380/2',
+      redisPrefix: 'images-prod:',
+    });
+    expect(() => loadConfig({ REDIS_URL: 'http://u:secret@cache', REDIS_PREFIX: 'two words' })).toThrowError(
+      /^REDIS_PREFIX=two words is not valid: expected 1 to 64 visible ASCII characters.*\nREDIS_URL=http:\/\/u:\*\*\*@cache is not valid: expected a redis:\/\/ or rediss:\/\/ URL$/,
     );
-    expect(loadConfig({ REGISTRATION: 'closed' }).registration).toBe('closed');
+  });
+
+  it('takes the three registration modes and names them when given another', () => {
+    for (const mode of ['open', 'invite', 'closed'] as const) expect(loadConfig({ REGISTRATION: mode }).registration).toBe(mode);
+    expect(loadConfig({}).registration).toBe('open');
+    expect(() => loadConfig({ REGISTRATION: 'maybe' })).toThrowError(
+      /^REGISTRATION=maybe is not valid: expected one of open, invite, closed$/,
+    );
+  });
+
+  describe('metrics', () => {
+    const token = 'a'.repeat(METRICS_TOKEN_MIN_LENGTH);
+    it('are off unless a token or a port is given, which turns them on', () => {
+      expect(loadConfig({}).metrics).toBeNull();
+      expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, port: undefined, host: '0.0.0.0' });
+      expect(loadConfig({ METRICS_PORT: '9100', HOST: '10.0.0.5' }).metrics).toEqual({ token: undefined, port: 9100, host: '10.0.0.5' });
+      expect(loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '127.0.0.1' }).metrics?.host).toBe('127.0.0.1');
+      expect(loadConfig({ METRICS: 'off', METRICS_TOKEN: token, METRICS_PORT: '9100' }).metrics).toBeNull();
+    });
+
+    it('refuses METRICS=on with neither, a short token, and the main port, saying what to do', () => {
+      expect(() => loadConfig({ METRICS: 'on' })).toThrowError(/^METRICS=on needs METRICS_TOKEN .* or METRICS_PORT .*, or both/);
+      expect(() => loadConfig({ METRICS_TOKEN: 'secret' })).toThrowError(
+        /^METRICS_TOKEN is not valid: expected at least 32 visible ASCII characters without spaces, such as the output of: openssl rand -hex 32$/,
+      );
+      expect(() => loadConfig({ METRICS_TOKEN: `${token} x` })).toThrowError(/^METRICS_TOKEN is not valid/);
+      expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrowError(
+        /^METRICS_PORT=8080 is not valid: it must differ from PORT/,
+      );
+      expect(() => loadConfig({ METRICS_PORT: '0' })).toThrowError(
+        /^METRICS_PORT=0 is not valid: expected a whole number from 1 to 65535$/,
+      );
+      expect(() => loadConfig({ METRICS: 'maybe' })).toThrowError(/^METRICS=maybe is not valid: expected true or false/);
+    });
   });
 
   it('strips a trailing slash from PUBLIC_URL', () => {

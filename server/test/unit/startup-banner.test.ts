@@ -19,6 +19,25 @@ describe('startup banner', () => {
     expect(later).toContain('Next: upload with your API key');
   });
 
+  it('says where the metrics are, when they are on', () => {
+    const config = { host: '0.0.0.0', publicUrl: 'https://img.example.com' };
+    expect(startupBanner({ config, port: 3000, hasAdmin: true })).not.toContain('Metrics');
+    const both = startupBanner({
+      config: { ...config, metrics: { token: 'x'.repeat(32), port: 9464, host: '10.0.0.5' } },
+      port: 3000,
+      hasAdmin: true,
+    });
+    expect(both).toContain(
+      '  Metrics at    http://10.0.0.5:9464/metrics (METRICS_PORT, no token); and /metrics on port 3000 with Authorization: Bearer <METRICS_TOKEN>\n',
+    );
+    const portOnly = startupBanner({
+      config: { ...config, metrics: { token: undefined, port: 9464, host: '::1' } },
+      port: 3000,
+      hasAdmin: true,
+    });
+    expect(portOnly).toContain('  Metrics at    http://[::1]:9464/metrics (METRICS_PORT, no token)\n');
+  });
+
   it.each([
     ['localhost', true],
     ['LOCALHOST', true],

@@ -1,4 +1,4 @@
-import type { RegisterResult, User } from '@discord-images/sdk';
+import type { RegisterResult, Registration, User } from '@discord-images/sdk';
 import { useEffect, useState } from 'preact/hooks';
 import { di, messageOf } from '../api.js';
 import { SecretBox } from '../components/secret-box.js';
@@ -17,10 +17,21 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
   const [busy, setBusy] = useState<'in' | 'up' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // An invite link (/auth?invite=CODE) fills the code in; the mode says whether one is needed.
+  const [invited] = useState(() => new URLSearchParams(location.search).get('invite')?.trim() ?? '');
+  const [invite, setInvite] = useState(invited);
+  const [registration, setRegistration] = useState<Registration | undefined>(undefined);
 
   useEffect(() => {
     document.title = firstKey ? 'Your API key · Discord Images' : 'Sign in · Discord Images';
   }, [firstKey]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    // Unknown (the call failed) leaves the form as it was: signing up still says what the server wants.
+    di.auth.registration({ signal: controller.signal }).then(setRegistration, () => undefined);
+    return () => controller.abort();
+  }, []);
 
   if (firstKey) {
     return (
@@ -51,7 +62,8 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
     setError(null);
     try {
       if (action === 'up') {
-        const result = await di.auth.register(username, password);
+        const code = invite.trim();
+        const result = await di.auth.register(username, password, askInvite && code !== '' ? { invite: code } : {});
         // Registering gives a key, not a session: sign in as well, so the app opens after the key.
         // The key is shown once both are done, so that "continue" always finds the session ready.
         let user: User | undefined;
@@ -72,6 +84,20 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
     }
   };
 
+  const askInvite = registration === 'invite' || (registration === undefined && invited !== '');
+  // Someone who came with an invite link is here to sign up: that button comes first, and Enter presses it.
+  const signUpFirst = askInvite && invited !== '';
+  const signUpButton = (
+    <button type="submit" class={`button block${signUpFirst ? ' primary' : ''}`} value="up" disabled={busy !== null}>
+      {busy === 'up' ? 'Creating your account…' : 'Sign up'}
+    </button>
+  );
+  const signInButton = (
+    <button type="submit" class={`button block${signUpFirst ? '' : ' primary'}`} value="in" disabled={busy !== null}>
+      {busy === 'in' ? 'Signing in…' : 'Sign in'}
+    </button>
+  );
+
   return (
     <main class="center">
       <form
@@ -80,14 +106,18 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
         noValidate
         onSubmit={(event) => {
           event.preventDefault();
-          // Enter in a field submits with the first button, Sign in.
+          // Enter in a field submits with the first button: Sign in, or Sign up after an invite link.
           const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
           void submit(submitter?.value === 'up' ? 'up' : 'in');
         }}
       >
         <Brand />
-        <h1 id="auth-title">Welcome to Discord Images</h1>
-        <p class="muted">Sign in to your gallery and API keys, or create an account.</p>
+        <h1 id="auth-title">{signUpFirst ? 'You are invited to Discord Images' : 'Welcome to Discord Images'}</h1>
+        <p class="muted">
+          {signUpFirst
+            ? 'Choose a username and a password to create your account.'
+            : 'Sign in to your gallery and API keys, or create an account.'}
+        </p>
         <label class="field">
           <span>Username</span>
           <input
@@ -118,18 +148,34 @@ export function AuthPage({ firstKey, onFirstKey, onSignedIn, onDone }: AuthPageP
             At least 8 characters. A new account takes a name of 2 to 32 letters, digits, _ . or -.
           </small>
         </div>
+        {askInvite && (
+          <div class="field">
+            <label for="invite">Invite code</label>
+            <input
+              id="invite"
+              class="input mono"
+              name="invite"
+              autoComplete="off"
+              autoCapitalize="none"
+              spellcheck={false}
+              aria-describedby="invite-hint"
+              value={invite}
+              onInput={(event) => setInvite(event.currentTarget.value)}
+            />
+            <small id="invite-hint" class="hint">
+              Sign-ups on this server are by invite: enter the code an admin gave you. Signing in needs none.
+            </small>
+          </div>
+        )}
         <p class={error ? 'banner error' : 'banner-slot'} role="alert">
           {error}
         </p>
-        <button type="submit" class="button primary block" value="in" disabled={busy !== null}>
-          {busy === 'in' ? 'Signing in…' : 'Sign in'}
-        </button>
+        {signUpFirst ? signUpButton : signInButton}
         <p class="or">
-          <span>New here?</span>
+          <span>{signUpFirst ? 'Have an account already?' : 'New here?'}</span>
         </p>
-        <button type="submit" class="button block" value="up" disabled={busy !== null}>
-          {busy === 'up' ? 'Creating your account…' : 'Sign up'}
-        </button>
+        {signUpFirst ? signInButton : signUpButton}
+        {registration === 'closed' && <p class="hint closed-note">Sign-ups are closed on this server: ask its admin for an account.</p>}
       </form>
     </main>
   );

@@ -20,6 +20,8 @@ Actions:
   create-user <username> [--admin]             a new account (the first one is admin anyway)
   reset-password <username>                    a new password; ends the user's sessions
   set-role <username> <admin|user>             make or unmake an admin (never the last one)
+  disable <username>                           refuse the account's sign-in, keys and sessions
+  enable <username>                            let a disabled account back in
 
 The password of create-user and reset-password is asked on a terminal (not echoed),
 else read from stdin (one line), else given with --password (visible to other users
@@ -84,8 +86,16 @@ export async function run(args: string[]): Promise<number> {
       else
         process.stdout.write(
           table(
-            ['ID', 'USERNAME', 'ROLE', 'CREATED (UTC)', 'FILES', 'STORED'],
-            users.map((u) => [u.id, u.username, u.role, formatDate(u.created_at), String(u.usage.files), formatBytes(u.usage.bytes)]),
+            ['ID', 'USERNAME', 'ROLE', 'CREATED (UTC)', 'FILES', 'STORED', 'ACCESS'],
+            users.map((u) => [
+              u.id,
+              u.username,
+              u.role,
+              formatDate(u.created_at),
+              String(u.usage.files),
+              formatBytes(u.usage.bytes),
+              u.disabled ? 'disabled' : 'enabled',
+            ]),
           ),
         );
       return 0;
@@ -113,6 +123,18 @@ export async function run(args: string[]): Promise<number> {
       const { withAdmin } = await loadServerAdmin();
       const user = await withAdmin((admin) => admin.setRole(rest[0]!, role));
       process.stderr.write(`${user.username} is now ${user.role}\n`);
+      return 0;
+    }
+    case 'disable':
+    case 'enable': {
+      arity(1, '<username>');
+      const { withAdmin } = await loadServerAdmin();
+      const user = await withAdmin((admin) => admin.setDisabled(rest[0]!, action === 'disable'));
+      process.stderr.write(
+        user.disabled
+          ? `${user.username} is disabled: sign-in, keys and sessions answer 403 until enabled again\n`
+          : `${user.username} is enabled\n`,
+      );
       return 0;
     }
     default:

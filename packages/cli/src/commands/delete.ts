@@ -1,6 +1,6 @@
 import { parse, usageError } from '../args.js';
 import { connect } from '../client.js';
-import { reportFailure } from '../errors.js';
+import { forEachId } from '../errors.js';
 
 const HELP = `Usage: discord-images delete <id...>
 
@@ -13,14 +13,5 @@ export async function run(args: string[]): Promise<number> {
   if (!parsed) return 0;
   if (parsed.positionals.length === 0) throw usageError('delete needs at least one upload id: see --help');
   const { di } = await connect();
-  let failed = 0;
-  for (const id of parsed.positionals) {
-    try {
-      await di.uploads.delete(id);
-    } catch (error) {
-      reportFailure(error, id);
-      failed++;
-    }
-  }
-  return failed > 0 ? 1 : 0;
+  return forEachId(parsed.positionals, (id) => di.uploads.delete(id));
 }

@@ -1,6 +1,6 @@
 import { parse, usageError } from '../args.js';
 import { connect } from '../client.js';
-import { reportFailure } from '../errors.js';
+import { forEachId } from '../errors.js';
 import { formatDate, table } from '../format.js';
 
 const HELP = `Usage: discord-images keys list [--json]
@@ -49,16 +49,7 @@ export async function run(args: string[]): Promise<number> {
     case 'revoke': {
       if (rest.length === 0) throw usageError('keys revoke needs at least one key id (see discord-images keys list)');
       const { di } = await connect();
-      let failed = 0;
-      for (const id of rest) {
-        try {
-          await di.keys.revoke(id);
-        } catch (error) {
-          reportFailure(error, id);
-          failed++;
-        }
-      }
-      return failed > 0 ? 1 : 0;
+      return forEachId(rest, (id) => di.keys.revoke(id));
     }
     default:
       throw usageError(`unknown keys action ${action}: see --help`);

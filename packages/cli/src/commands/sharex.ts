@@ -1,3 +1,4 @@
+import { sharexUploader } from '@discord-images/sdk';
 import { parse, usageError } from '../args.js';
 import { connect } from '../client.js';
 
@@ -20,20 +21,7 @@ export async function run(args: string[]): Promise<number> {
   let token = settings.token;
   if (parsed.values['new-key']) token = (await di.keys.create(parsed.values.name ?? 'ShareX')).token;
   else await di.me(); // a key the server refuses would make a config that cannot upload
-  const sxcu = {
-    Version: '14.0.0',
-    Name: 'Discord Images',
-    DestinationType: 'ImageUploader',
-    RequestMethod: 'POST',
-    RequestURL: `${settings.url}/api/upload`,
-    Headers: { token },
-    Body: 'MultipartFormData',
-    FileFormName: 'files[]',
-    URL: '{json:files[0].url}',
-    ThumbnailURL: '{json:files[0].thumbnail_url}',
-    DeletionURL: '{json:files[0].delete_url}',
-    ErrorMessage: '{json:message}',
-  };
+  const sxcu = sharexUploader({ baseUrl: settings.url, token });
   process.stdout.write(`${JSON.stringify(sxcu, null, 2)}\n`);
   return 0;
 }

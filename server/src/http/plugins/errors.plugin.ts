@@ -6,7 +6,7 @@ import { lingerAfterAnswer } from '../lingering-close.js';
 
 interface ErrorBody {
   statusCode: number;
-  code: string;
+  code: ErrorCode;
   error: string;
   message: string;
   request_id: string;
@@ -27,6 +27,11 @@ function fromFastify(error: FastifyError, options: ErrorsOptions): AppError | un
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new AppError('TOO_MANY_FILES', 'Too many parts in one multipart request.');
+    // A field part declared application/json that is not, or named like a prototype property:
+    // @fastify/multipart says 406 and 400; to the client it is a malformed body either way.
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+    case 'FST_PROTO_VIOLATION':
+      return new AppError('MALFORMED_MULTIPART', `The multipart body is malformed: ${error.message}.`);
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new AppError(
         'MALFORMED_MULTIPART',
@@ -66,20 +71,20 @@ function validationMessage(error: FastifyError): string {
   return `Invalid ${context}: ${problems.join('; ') || error.message}.`;
 }
 
-const CODE_FOR_STATUS = new Map<number, string>();
+const CODE_FOR_STATUS = new Map<number, ErrorCode>();
 for (const [code, status] of Object.entries(ERROR_STATUS) as [ErrorCode, number][]) {
   if (!CODE_FOR_STATUS.has(status)) CODE_FOR_STATUS.set(status, code);
 }
 
-/** A client error of Fastify's or Node's own (408, 414, 431 ...): keep its status, name it like ours. */
-function clientError(status: number, message: string): ErrorBodyParts {
-  const code = CODE_FOR_STATUS.get(status) ?? (STATUS_CODES[status] ?? 'Bad Request').toUpperCase().replace(/[^A-Z]+/g, '_');
-  return { statusCode: status, code, message };
-}
+/**
+ * Another client error of Fastify's or a plugin's own (an invalid Content-Length, say): the
+ * catalogue's first code of its status, or BAD_REQUEST. A client only ever gets catalogue codes.
+ */
+const clientError = (status: number, message: string): AppError => new AppError(CODE_FOR_STATUS.get(status) ?? 'BAD_REQUEST', message);
 
 interface ErrorBodyParts {
   statusCode: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

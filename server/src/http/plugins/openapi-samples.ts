@@ -5,7 +5,8 @@ import { ERROR_STATUS } from '../../domain/errors.js';
  * The curl and JavaScript example of every operation (`x-codeSamples`, which /docs shows), made
  * from one template per language so that they cannot disagree with the route: its method, path,
  * whether it needs a key, and the body below. They follow the docs' conventions (docs/api.md):
- * the key in $TOKEN, `screenshot.png` in the working directory, the sample ids of SPEC.md; the
+ * the key in $TOKEN (alice's, the admin's), `screenshot.png` in the working directory, the sample ids of SPEC.md and
+ * docs/api.md (another account: `pR4mWz9KcT2vYh6B`); the
  * suite runs every one of them against a real server (e2e/docs-examples.e2e.test.ts).
  */
 /** The server URL the committed document (packages/sdk/openapi.json) and its samples name. */
@@ -20,6 +21,8 @@ export interface CodeSample {
 /** The sample values of path parameters, by path. */
 const PATH_VALUES: Record<string, Record<string, string>> = {
   '/api/keys/{id}': { id: 'lIhSsJ8NbyqmtKtt' },
+  '/api/admin/users/{id}': { id: 'pR4mWz9KcT2vYh6B' },
+  '/api/admin/invites/{id}': { id: 'Hq2Wm9ZtR4cLx7Vb' },
   '/i/{file}': { file: 'k3J9aQ2xZp.png' },
   '/t/{file}': { file: 'k3J9aQ2xZp.webp' },
   '/d/{id}/{secret}': { id: 'k3J9aQ2xZp', secret: 'Vn2oQ7xLc4RtY8sKp1ZdW6mB3hFj9aEu' },
@@ -28,7 +31,8 @@ const DEFAULT_VALUES: Record<string, string> = { id: 'k3J9aQ2xZp' };
 
 /** Query strings and JSON bodies of the operations that take them, by `METHOD path`. */
 const QUERIES: Record<string, string> = {
-  'GET /api/uploads': '?limit=50',
+  'GET /api/uploads': '?limit=50&q=screenshot',
+  'GET /api/admin/users': '?limit=50',
   'GET /api/me/embed/preview': '?upload=k3J9aQ2xZp',
   'GET /api/oembed': `?url=${DOCUMENT_SERVER}/k3J9aQ2xZp`,
 };
@@ -37,7 +41,12 @@ const BODIES: Record<string, object> = {
   'POST /api/auth/login': { username: 'alice', password: 'correct horse battery' },
   'POST /api/keys': { name: 'ShareX on my laptop' },
   'PATCH /api/me/embed': { title: '{file.name}', color: 'auto' },
+  'POST /api/me/embed/preview': { upload: 'k3J9aQ2xZp', embed: { title: '{file.name} by {user.name}', color: '#5865f2' } },
   'PATCH /api/admin/embed': { site_name: 'My image host' },
+  'PATCH /api/admin/users/{id}': { quota_bytes: 1073741824 },
+  'POST /api/admin/invites': { max_uses: 5, expires_in_days: 30 },
+  // Harmless to run: the reader's password stays what it was.
+  'POST /api/me/password': { current_password: 'correct horse battery', new_password: 'correct horse battery' },
 };
 /** Answers that are bytes: saved to a new file, never over the reader's own. */
 const SAVE_AS: Record<string, string> = {

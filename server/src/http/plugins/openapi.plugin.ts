@@ -5,7 +5,9 @@ import rootPackage from '../../../../package.json' with { type: 'json' };
 import { NAMED_SCHEMAS } from '../../contract/index.js';
 import { EmbedHeaders, UploadForm } from '../../contract/upload.schemas.js';
 
+import { describeErrors, sharedErrorCodes, sharedErrorComponents, withSharedErrors } from './openapi-errors.js';
 import { codeSamples, DOCUMENT_SERVER, errorTable } from './openapi-samples.js';
+import { limitClassOf } from './rate-limit.plugin.js';
 
 export { DOCUMENT_SERVER };
 
@@ -66,27 +68,15 @@ export function nameSchemas(document: JsonObject): JsonObject {
   return { ...document, paths, components: { ...components, schemas } };
 }
 
-const ERROR_JSON = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
 const HTML = { 'text/html': { schema: { type: 'string' } } };
 const BYTES = { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } } };
-
-/** Shared answers, referred to by every operation (components/responses). */
-const SHARED_RESPONSES: JsonObject = {
-  Error: {
-    description:
-      'An error in the shape every answer of the API shares; `code` says which (the table in the description). A 429 or 503 carries Retry-After.',
-    headers: { 'Retry-After': { description: 'Seconds to wait before trying again (429, 503)', schema: { type: 'integer' } } },
-    content: ERROR_JSON,
-  },
-  PageError: {
-    description: 'A page for people (HTML) when the link is wrong or gone; errors outside the page (429, 5xx) in the shape of the API',
-    content: { ...HTML, ...ERROR_JSON },
-  },
-};
+/** Statuses the HTML pages answer as pages (their own 404 and 410), besides JSON. */
+const PAGE_STATUSES = new Set([404, 410]);
 
 /**
  * The answers a route's response schemas cannot state: bodies that are not JSON (image bytes,
- * HTML pages), and the errors every operation may give. By path, as the document names it.
+ * HTML pages); and every error status in its final form (openapi-errors.ts). By path, as the
+ * document names it.
  */
 function describeAnswers(path: string, method: string, responses: JsonObject): JsonObject {
   const page = path === '/{id}' || path.startsWith('/d/');
@@ -103,9 +93,7 @@ function describeAnswers(path: string, method: string, responses: JsonObject): J
     out['200'] = { description: 'The HTML page', content: HTML };
     if (method === 'post') out['204'] = { description: 'Deleted (to a client that asked for JSON)' };
   }
-  out['4XX'] = { $ref: `#/components/responses/${page ? 'PageError' : 'Error'}` };
-  out['5XX'] = { $ref: '#/components/responses/Error' };
-  return out;
+  return describeErrors(out, page ? PAGE_STATUSES : undefined);
 }
 
 function withAnswers(document: JsonObject): JsonObject {
@@ -128,7 +116,7 @@ function withAnswers(document: JsonObject): JsonObject {
     );
   }
   const components = isObject(document.components) ? document.components : {};
-  return { ...document, paths, components: { ...components, responses: SHARED_RESPONSES } };
+  return { ...document, paths, components: { ...components, responses: sharedErrorComponents() } };
 }
 
 /**
@@ -179,6 +167,14 @@ export const openapiPlugin = fp<OpenApiOptions>(
           extra.headers = EmbedHeaders;
           extra.consumes = ['multipart/form-data'];
         }
+        const traits = {
+          method: method ?? 'GET',
+          url,
+          auth: Boolean(route.config?.auth),
+          limit: limitClassOf(route),
+          validates: Boolean(schema?.params ?? schema?.querystring ?? schema?.body ?? extra.body),
+        };
+        extra.response = withSharedErrors((schema?.response ?? {}) as Record<string, unknown>, sharedErrorCodes(traits));
         return { schema: { ...schema, ...extra }, url };
       },
       // OpenAPI 3.1 is JSON Schema 2020-12: const stays const, and the schemas stay equal to the contract's.

@@ -1,4 +1,4 @@
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor, normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RateLimits } from '../../config/config.js';
@@ -76,6 +76,10 @@ export function limitClassOf(route: Pick<RouteOptions, 'config'>): LimitClass {
 export interface RateLimitPluginOptions {
   /** null: RATE_LIMIT=off, nothing is counted or refused. */
   limits: RateLimits | null;
+  /** Told of each refusal (429), for the metrics. */
+  refused?: (policy: Policy) => void;
+  /** Where the counters live: Redis with REDIS_URL (shared by every node). @default this process's memory */
+  store?: FastifyRateLimitStore;
 }
 
 const WINDOW_NAMES: Record<number, string> = { 1: 'a second', 60: 'a minute', 3600: 'an hour' };
@@ -91,8 +95,8 @@ const per = (seconds: number): string =>
  * is refused before a key is looked up.
  */
 export const rateLimitPlugin = fp<RateLimitPluginOptions>(
-  async (app: FastifyInstance, { limits }) => {
-    const perAccount = limits ? await enforce(app, limits) : undefined;
+  async (app: FastifyInstance, { limits, refused, store }) => {
+    const perAccount = limits ? await enforce(app, limits, refused, store ?? new MemoryRateLimitStore()) : undefined;
     // Resolved once per route, so every hook (and the test of every route) reads the same class.
     app.addHook('onRoute', (route) => {
       const limit = limitClassOf(route);
@@ -117,11 +121,19 @@ const limitOf = (request: FastifyRequest): LimitClass | undefined =>
   (request.routeOptions.config as { limit?: LimitClass } | undefined)?.limit;
 
 /** Installs the counting hooks; returns the per-account check, for the routes that need one. */
-async function enforce(app: FastifyInstance, limits: RateLimits): Promise<onRequestAsyncHookHandler> {
-  // The store is chosen here, and only here: a Redis store (`redis: <ioredis client>`, or a
-  // `store` class) shares the counters between nodes without touching the routes. Keys carry
-  // the policy's name, so policies stay apart in any store.
-  await app.register(rateLimit, { global: false, store: MemoryRateLimitStore });
+async function enforce(
+  app: FastifyInstance,
+  limits: RateLimits,
+  refused: ((policy: Policy) => void) | undefined,
+  store: FastifyRateLimitStore,
+): Promise<onRequestAsyncHookHandler> {
+  // The store changes where counters live, never what is counted: keys carry the policy's
+  // name, so policies stay apart in any store. The plugin builds its store with `new`; this
+  // hands it the one chosen by the container.
+  const Store = function () {
+    return store;
+  } as unknown as FastifyRateLimitStoreCtor;
+  await app.register(rateLimit, { global: false, store: Store });
   const policies = Object.keys(limits) as Policy[];
   const counters = Object.fromEntries(
     policies.map((policy) => {
@@ -154,6 +166,7 @@ async function enforce(app: FastifyInstance, limits: RateLimits): Promise<onRequ
     (request.rateLimitStates ??= []).push({ policy, remaining: result.remaining, ttl: result.ttl });
     // A read shows the failures so far: once they reach max, the next attempt is refused.
     if (increment ? !result.isExceeded : result.remaining > 0) return undefined;
+    refused?.(policy);
     const seconds = Math.max(1, result.ttlInSeconds);
     const { max, windowSeconds } = limits[policy];
     return new AppError(

@@ -14,7 +14,18 @@ import type { App } from '../types.js';
  * must never be an upload id (exactly 10 base62 characters), so that it cannot hide a share
  * page at `/:id`: the plugin refuses to start otherwise. Keep in step with web/src/router.ts.
  */
-export const APP_PATHS = ['/', '/auth', '/keys'] as const;
+export const APP_PATHS = [
+  '/',
+  '/auth',
+  '/keys',
+  '/setup',
+  '/settings',
+  '/admin',
+  '/admin/users',
+  '/admin/invites',
+  '/admin/embed',
+  '/admin/usage',
+] as const;
 
 /** Where Vite puts the hashed files; their names change with their content. */
 const ASSETS = 'assets';

@@ -4,7 +4,8 @@ import { csrfTokenFor } from '../../services/auth.service.js';
 import type { UserService } from '../../services/user.service.js';
 import { actorOf, sessionCookie } from '../plugins/auth.plugin.js';
 import { AccountResponse, ApiKeyResponse, CreatedKeyResponse, CreateKeyBody } from '../../contract/account.schemas.js';
-import { IdParams } from '../../contract/common.js';
+import { answer, IdParams } from '../../contract/common.js';
+import { errorResponses } from '../../contract/error.schemas.js';
 import type { App } from '../types.js';
 
 export interface AccountRoutesOptions {
@@ -15,7 +16,16 @@ export interface AccountRoutesOptions {
 export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesOptions): Promise<void> {
   app.get(
     '/api/me',
-    { config: { auth: true }, schema: { tags: ['account'], summary: 'Your account, usage and quota', response: { 200: AccountResponse } } },
+    {
+      config: { auth: true },
+      schema: {
+        tags: ['account'],
+        operationId: 'getMe',
+        summary: 'Your account, usage and quota',
+        description: 'Signed in with a session, the answer also carries the csrf_token that changes must send as x-csrf-token.',
+        response: { 200: answer('Your account', AccountResponse) },
+      },
+    },
     async (request) => {
       const actor = actorOf(request);
       const account = await users.me(actor);
@@ -28,7 +38,12 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
     '/api/keys',
     {
       config: { auth: true },
-      schema: { tags: ['keys'], summary: 'Your API keys (never their secrets)', response: { 200: Type.Array(ApiKeyResponse) } },
+      schema: {
+        tags: ['keys'],
+        operationId: 'listKeys',
+        summary: 'Your API keys (never their secrets)',
+        response: { 200: answer('Your API keys, newest first', Type.Array(ApiKeyResponse)) },
+      },
     },
     async (request) => apiKeys.list(actorOf(request)),
   );
@@ -39,9 +54,10 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
       config: { auth: true },
       schema: {
         tags: ['keys'],
+        operationId: 'createKey',
         summary: 'Create an API key; its secret is shown only in this answer',
         body: CreateKeyBody,
-        response: { 201: CreatedKeyResponse },
+        response: { 201: answer('The new key, with its secret (shown this once)', CreatedKeyResponse) },
       },
     },
     async (request, reply) => reply.code(201).send(await apiKeys.create(actorOf(request), request.body.name.trim())),
@@ -49,7 +65,16 @@ export async function accountRoutes(app: App, { users, apiKeys }: AccountRoutesO
 
   app.delete(
     '/api/keys/:id',
-    { config: { auth: true }, schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null() } } },
+    {
+      config: { auth: true },
+      schema: {
+        tags: ['keys'],
+        operationId: 'revokeKey',
+        summary: 'Revoke an API key',
+        params: IdParams,
+        response: { 204: answer('Revoked: the key no longer works', Type.Null()), ...errorResponses('NOT_FOUND') },
+      },
+    },
     async (request, reply) => {
       await apiKeys.revoke(actorOf(request), request.params.id);
       return reply.code(204).send(null);

@@ -10,6 +10,7 @@ import { sendFile } from '../send-file.js';
 import { deletedPage, deletionConfirmPage, messagePage } from '../views/pages.js';
 import { type PageKind, pageHeaders } from '../views/page-headers.js';
 import { sharePage } from '../views/share-page.js';
+import { errorResponses } from '../../contract/error.schemas.js';
 import type { App } from '../types.js';
 
 export interface FileRoutesOptions {
@@ -20,6 +21,8 @@ export interface FileRoutesOptions {
 }
 
 const PageParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** An HTML page (sent as text/html, never serialised); the document describes it (openapi.plugin.ts). */
+const PAGE = Type.String();
 const DeleteParams = Type.Object({ id: Type.String({ maxLength: 64 }), secret: Type.String({ maxLength: 128 }) });
 
 export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }: FileRoutesOptions): Promise<void> {
@@ -32,21 +35,38 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
       config: { limit: 'exempt' },
       schema: {
         tags: ['files'],
+        operationId: 'getFile',
         summary: 'The stored bytes of an upload (GET or HEAD; Range supported)',
+        description: 'With S3_PUBLIC_URL set, answered by a 302 redirect to the object there instead (after the same 404 and 410 checks).',
         params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
+        response: {
+          302: Type.Null({ description: 'The bytes are at `Location`' }),
+          ...errorResponses('NOT_FOUND', 'UPLOAD_GONE', 'RANGE_NOT_SATISFIABLE'),
+        },
       },
     },
     async (request, reply) => {
       const parts = splitFileName(request.params.file);
       if (!parts) throw new AppError('NOT_FOUND', `There is no file ${request.params.file} here.`);
       const file = await files.describe(parts.id, parts.ext);
+      const elsewhere = files.publicUrl(file);
+      // Not cached: once the upload is deleted, this URL must answer 410 rather than send clients on.
+      if (elsewhere !== undefined) return reply.code(302).header('location', elsewhere).header('cache-control', 'no-store').send(null);
       return sendFile(request, reply, file, (range) => files.read(file, range));
     },
   );
 
   app.get(
     '/:id',
-    { schema: { tags: ['files'], summary: 'Share page: the image with Open Graph and Twitter card tags', params: PageParams } },
+    {
+      schema: {
+        tags: ['files'],
+        operationId: 'getSharePage',
+        summary: 'Share page: the image with Open Graph and Twitter card tags',
+        params: PageParams,
+        response: { 200: PAGE, ...errorResponses('NOT_FOUND', 'UPLOAD_GONE') },
+      },
+    },
     // The same page for every user agent: Discord's crawler and people get one answer.
     async (request, reply) => htmlPage(reply, 'share', async () => sharePage(await embeds.sharePage(request.params.id))),
   );
@@ -55,7 +75,13 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
     '/d/:id/:secret',
     {
       config: { limit: 'deletion-link' },
-      schema: { tags: ['files'], summary: 'Deletion link: a confirmation page (GET never deletes)', params: DeleteParams },
+      schema: {
+        tags: ['files'],
+        operationId: 'getDeletionPage',
+        summary: 'Deletion link: a confirmation page (GET never deletes)',
+        params: DeleteParams,
+        response: { 200: PAGE, ...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE') },
+      },
     },
     async (request, reply) =>
       htmlPage(reply, 'deletion', async () =>
@@ -75,15 +101,17 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
       config: { limit: 'deletion-link' },
       schema: {
         tags: ['files'],
+        operationId: 'deleteWithLink',
         summary: 'Deletion link: deletes the upload (an HTML page, or 204 to a client asking for JSON)',
         params: DeleteParams,
+        response: { 200: PAGE, 204: Type.Null(), ...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE') },
       },
     },
     async (request, reply) => {
       const remove = () => uploads.deleteWithSecret(request.params.id, request.params.secret);
       if (prefersJson(request.headers.accept)) {
         await remove();
-        return reply.code(204).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send();
+        return reply.code(204).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(null);
       }
       return htmlPage(reply, 'deletion', async () => {
         await remove();

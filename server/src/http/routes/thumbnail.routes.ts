@@ -3,6 +3,7 @@ import { AppError } from '../../domain/errors.js';
 import type { ThumbnailService } from '../../services/thumbnail.service.js';
 import { splitFileName } from '../file-name.js';
 import { sendFile } from '../send-file.js';
+import { errorResponses } from '../../contract/error.schemas.js';
 import type { App } from '../types.js';
 
 export interface ThumbnailRoutesOptions {
@@ -16,8 +17,11 @@ export async function thumbnailRoutes(app: App, { thumbnails }: ThumbnailRoutesO
       config: { limit: 'exempt' },
       schema: {
         tags: ['files'],
+        operationId: 'getThumbnail',
         summary: 'A thumbnail of an upload: WebP within 400x400 pixels, made on first request (GET or HEAD; Range supported)',
         params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
+        // Made on first request: written to storage, which can be full.
+        response: errorResponses('NOT_FOUND', 'UPLOAD_GONE', 'RANGE_NOT_SATISFIABLE', 'INSUFFICIENT_STORAGE'),
       },
     },
     async (request, reply) => {

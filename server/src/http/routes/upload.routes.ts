@@ -3,8 +3,10 @@ import { Type } from 'typebox';
 import { AppError } from '../../domain/errors.js';
 import { LIST_LIMIT } from '../../domain/pagination.js';
 import type { IncomingPart, UploadService } from '../../services/upload.service.js';
+import { linkNextPage } from '../pagination.js';
 import { actorOf } from '../plugins/auth.plugin.js';
-import { IdParams } from '../../contract/common.js';
+import { answer, IdParams } from '../../contract/common.js';
+import { errorResponses } from '../../contract/error.schemas.js';
 import { UploadCreatedResponse, UploadListQuery, UploadResponse } from '../../contract/upload.schemas.js';
 import type { App } from '../types.js';
 
@@ -50,9 +52,26 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
       config: { auth: true, limit: 'upload' },
       schema: {
         tags: ['uploads'],
+        operationId: 'uploadImages',
         summary: 'Upload images: multipart/form-data, one files[] part per image (file is an alias)',
+        description: 'All or nothing: if any part is refused, nothing of the request is kept, and the error names the part.',
         consumes: ['multipart/form-data'],
-        response: { 201: UploadCreatedResponse },
+        response: {
+          201: answer('The uploads made, one per files[] part, in the order sent', UploadCreatedResponse),
+          ...errorResponses(
+            'NO_FILES',
+            'EMPTY_FILE',
+            'TOO_MANY_FILES',
+            'MALFORMED_MULTIPART',
+            'VALIDATION_FAILED',
+            'PAYLOAD_TOO_LARGE',
+            'IMAGE_TOO_LARGE',
+            'QUOTA_EXCEEDED',
+            'UNSUPPORTED_MEDIA_TYPE',
+            'CORRUPT_IMAGE',
+            'INSUFFICIENT_STORAGE',
+          ),
+        },
       },
       // Anything else is refused before its body is read, saying what to send (Fastify would
       // parse a JSON body first, and answer other types with its 415 "send JSON").
@@ -73,17 +92,22 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
       config: { auth: true },
       schema: {
         tags: ['uploads'],
-        summary: 'Your uploads, newest first; follow the Link header for the next page',
+        operationId: 'listUploads',
+        summary: 'Your uploads, newest first, or those whose name contains q; follow the Link header for the next page',
         querystring: UploadListQuery,
-        response: { 200: Type.Array(UploadResponse) },
+        response: {
+          200: answer('One page of your uploads, newest first; Link: rel="next" names the next page', Type.Array(UploadResponse)),
+          // A `before` that is not one of your uploads.
+          ...errorResponses('VALIDATION_FAILED'),
+        },
       },
     },
     async (request, reply) => {
       // Ajv fills in the default; the type only knows the client may leave it out.
-      const { limit = LIST_LIMIT.default, before } = request.query;
-      const page = await uploads.list(actorOf(request), limit, before);
-      if (page.next) reply.header('link', `<${publicUrl}/api/uploads?limit=${limit}&before=${page.next}>; rel="next"`);
-      return page.uploads;
+      const { limit = LIST_LIMIT.default, before, q } = request.query;
+      const page = await uploads.list(actorOf(request), limit, before, q);
+      linkNextPage(reply, publicUrl, '/api/uploads', { limit, q }, page.next);
+      return page.items;
     },
   );
 
@@ -91,7 +115,13 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
     '/api/uploads/:id',
     {
       config: { auth: true },
-      schema: { tags: ['uploads'], summary: 'One of your uploads', params: IdParams, response: { 200: UploadResponse } },
+      schema: {
+        tags: ['uploads'],
+        operationId: 'getUpload',
+        summary: 'One of your uploads',
+        params: IdParams,
+        response: { 200: answer('The upload', UploadResponse), ...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE') },
+      },
     },
     async (request) => uploads.get(actorOf(request), request.params.id),
   );
@@ -102,9 +132,10 @@ export async function uploadRoutes(app: App, { uploads, publicUrl }: UploadRoute
       config: { auth: true },
       schema: {
         tags: ['uploads'],
+        operationId: 'deleteUpload',
         summary: 'Delete an upload; its URLs then answer 410 Gone',
         params: IdParams,
-        response: { 204: Type.Null() },
+        response: { 204: answer('Deleted', Type.Null()), ...errorResponses('UPLOAD_NOT_FOUND', 'UPLOAD_GONE') },
       },
     },
     async (request, reply) => {
