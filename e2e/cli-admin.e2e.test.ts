@@ -1,27 +1,8 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atFileEnd } from '../server/test/helpers/cleanup.js';
-import { DIALECTS, TEST_POSTGRES_URL } from '../server/test/helpers/database.js';
+import { DIALECTS, freshPostgresDatabase } from '../server/test/helpers/database.js';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
-import { randomBase62 } from '../server/src/domain/ids.js';
 import { assertCliBuilt, cli } from './helpers/cli.js';
 import { type RunningServer, startServer } from './helpers/server.js';
-
-/** A fresh PostgreSQL database (not a schema: the server and the command each read DATABASE_URL as is). */
-async function postgresDatabase(): Promise<string> {
-  const name = `cli_admin_${randomBase62(10).toLowerCase()}`;
-  const run = async (query: string) => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(query);
-    await client.end();
-  };
-  await run(`create database ${name}`);
-  atFileEnd(() => run(`drop database ${name} with (force)`));
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.href;
-}
 
 const signIn = async (url: string, username: string, password: string) =>
   (
@@ -40,7 +21,7 @@ describe.each(DIALECTS)('discord-images admin on %s', (dialect) => {
   beforeAll(async () => {
     assertCliBuilt();
     configHome = await tempDir();
-    env = { DATA_DIR: await tempDir(), ...(dialect === 'postgres' ? { DATABASE_URL: await postgresDatabase() } : {}) };
+    env = { DATA_DIR: await tempDir(), ...(dialect === 'postgres' ? { DATABASE_URL: await freshPostgresDatabase('cli_admin') } : {}) };
     // Accounts made by the command before the server ever ran: it migrates the database itself.
     const created = await cli(['admin', 'create-user', 'Root', '--password', 'first password'], { configHome, env });
     expect(created.code, created.stderr).toBe(0);

@@ -7,12 +7,10 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../server/src/db/database.js';
 import { atFileEnd } from '../server/test/helpers/cleanup.js';
-import { DIALECTS, TEST_POSTGRES_URL } from '../server/test/helpers/database.js';
+import { DIALECTS, freshPostgresDatabase } from '../server/test/helpers/database.js';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
 import { bundleServer } from '../server/bundle.js';
 import { register, ROOT, type RunningServer, startServer } from './helpers/server.js';
@@ -188,26 +186,6 @@ async function client(url: string, token: string, ledger: Ledger, dead: () => bo
 }
 
 /**
- * A database of its own on the local PostgreSQL server: a schema of its own would not do, as
- * the server keeps its migration bookkeeping in `public`, which other test runs share.
- */
-async function databaseEnv(dialect: Dialect): Promise<Record<string, string>> {
-  if (dialect === 'sqlite') return {};
-  const name = `crash_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
-  await admin(`create database ${name}`);
-  atFileEnd(() => admin(`drop database ${name} with (force)`));
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return { DATABASE_URL: url.href };
-}
-
-/**
  * The server as `npm start` runs it: bundled once for the file by the same function as
  * server/build.js, so a restart costs what a real one does (about 0.7 s idle, against 1.2 s for
  * tsc's output and more through tsx). Under server/, so that external packages resolve.
@@ -227,7 +205,7 @@ beforeAll(async () => {
 describe.each(DIALECTS)('SIGKILL at random points during uploads (%s)', (dialect) => {
   it(`loses no 201, leaves no ghost and no temp file, over up to ${KILLS} kills`, { timeout: BUDGET_MS + 120_000 }, async () => {
     const dataDir = await tempDir('di-crash-');
-    const env = { DATA_DIR: dataDir, ...(await databaseEnv(dialect)) };
+    const env = { DATA_DIR: dataDir, ...(dialect === 'postgres' ? { DATABASE_URL: await freshPostgresDatabase('crash') } : {}) };
     const ledger = new Ledger();
     const problems = noProblems();
     const started = Date.now();

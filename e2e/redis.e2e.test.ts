@@ -7,10 +7,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { atFileEnd } from '../server/test/helpers/cleanup.js';
-import { TEST_POSTGRES_URL } from '../server/test/helpers/database.js';
+import { freshPostgresDatabase } from '../server/test/helpers/database.js';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
 import { freePort, register, type RunningServer, startServer, until } from './helpers/server.js';
 import { pngImage, type Upload, upload } from './helpers/uploads.js';
@@ -19,26 +18,10 @@ import { pngImage, type Upload, upload } from './helpers/uploads.js';
 const SHARED_REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
-/** A database of its own: both nodes migrate and share it, as a cluster's nodes do. */
-async function sharedDatabase(): Promise<string> {
-  const name = `redis_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
-  await admin(`create database ${name}`);
-  atFileEnd(() => admin(`drop database ${name} with (force)`));
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.href;
-}
-
 /** Two nodes on one database, one data directory and one Redis, under a key prefix of their own. */
 async function startNodes(redisUrl: string, env: Record<string, string> = {}): Promise<[RunningServer, RunningServer]> {
   const shared = {
-    DATABASE_URL: await sharedDatabase(),
+    DATABASE_URL: await freshPostgresDatabase('redis'),
     DATA_DIR: await tempDir('di-redis-'),
     REDIS_URL: redisUrl,
     REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}:`,

@@ -23,18 +23,37 @@ export async function testDatabase(dialect: Dialect, dataDir: string, { migrated
     return handle;
   }
   const schema = `test_${randomBase62(12).toLowerCase()}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  await adminQuery(`create schema ${schema}`);
   const handle = openDatabase({ databaseUrl: TEST_POSTGRES_URL, dataDir, pgSchema: schema });
   if (migrated) await migrate(handle);
   atFileEnd(async () => {
     await handle.close();
-    const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await cleanup.connect();
-    await cleanup.query(`drop schema ${schema} cascade`);
-    await cleanup.end();
+    await adminQuery(`drop schema ${schema} cascade`);
   });
   return handle;
+}
+
+/**
+ * The URL of a fresh PostgreSQL database, dropped after the file's tests: for servers and
+ * commands started as processes, which read DATABASE_URL as it is, and keep their migration
+ * bookkeeping in `public` (a schema of their own would not do). Several processes given the
+ * same URL share it, as a cluster's nodes do.
+ */
+export async function freshPostgresDatabase(prefix: string): Promise<string> {
+  const name = `${prefix}_${randomBase62(10).toLowerCase()}`;
+  await adminQuery(`create database ${name}`);
+  atFileEnd(() => adminQuery(`drop database ${name} with (force)`));
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+async function adminQuery(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
