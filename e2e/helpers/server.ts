@@ -87,8 +87,8 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** What the server prints once it listens: the proof that this process, not another, holds the port. */
-const READY = 'Discord Images is ready.';
+/** The banner's line once the server listens on `port`: the proof that this process, not another, holds it. */
+const listeningOn = (port: number) => new RegExp(`^ *Listening on +http://\\S+:${port}\\b`, 'm');
 
 /**
  * Starts the real server on a free port and waits until it is up. By default it runs the
@@ -143,7 +143,8 @@ async function startOnce(env: Record<string, string>, command: string[], startTi
     // could be another server's answer on a port taken from under this one: the banner is not.
     await until(
       async () =>
-        child.exitCode !== null || (output.includes(READY) && (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok),
+        child.exitCode !== null ||
+        (listeningOn(port).test(output) && (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok),
       startTimeoutMs,
       `server on ${url}`,
     );
