@@ -56,6 +56,11 @@ export interface BlobTable {
   size: number;
   /** Live uploads pointing here; the object is removed when it drops to 0. */
   ref_count: number;
+  /**
+   * Set (with ref_count 0) while a collector removes the bytes, after the commit that set it:
+   * uploads of these bytes wait until the row is gone. Null otherwise.
+   */
+  collecting_at: string | null;
 }
 
 export interface UploadTable {

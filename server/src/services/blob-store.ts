@@ -8,9 +8,11 @@ import { blobKey, thumbnailKey } from './upload-links.js';
  * so that a committed row never points at missing bytes, whatever moment a crash picks:
  * - bytes are placed, durably, before the transaction that references them commits;
  * - bytes are removed only after the transaction that drops their last reference commits, and
- *   only while holding their blob row, so that no upload can take a reference meanwhile.
- * A crash between the two steps leaves bytes without a row (never a row without bytes): the
- * orphan sweeper removes them.
+ *   only while their blob row is marked as under collection (committed before the delete
+ *   starts, so no transaction waits on storage), which keeps uploads from taking a reference
+ *   meanwhile: they wait for the mark to go, then place the bytes again.
+ * A crash between the steps leaves bytes without a reference (never a reference without
+ * bytes): the orphan sweeper removes them.
  */
 /** An upload's bytes, still in their temp file. */
 export interface LocalBlob {
@@ -34,8 +36,9 @@ export class BlobStore {
 
   /**
    * Called while holding the blob's row, before the commit that references it: a removal that
-   * ran between place() and taking the row (the last other upload of these bytes was deleted)
-   * took the bytes away, so they are placed again. One stat in the common case.
+   * ran between place() and taking the row (the last other upload of these bytes was deleted,
+   * and the upload waited for its collection to end) took the bytes away, so they are placed
+   * again. One stat in the common case.
    */
   async ensure(blob: LocalBlob): Promise<void> {
     if ((await this.storage.head(blobKey(blob.sha256))) === undefined) await this.place(blob);

@@ -37,7 +37,7 @@ export interface SweepLog {
  * Removes what a crash leaves in storage: temp files no upload is writing, and stored bytes
  * no upload references (placed by an upload that died before its commit, or left by one whose
  * deletion committed but whose bytes were not removed yet). Safe beside running uploads and
- * on several processes at once: every removal of an original holds its blob row (BlobStore).
+ * on several processes at once: every removal of an original marks its blob row first (BlobStore).
  */
 export class OrphanSweeper {
   private readonly blobs: BlobStore;
