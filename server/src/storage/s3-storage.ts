@@ -28,6 +28,8 @@ import {
 export const PART_BYTES = 8 * 1024 ** 2;
 /** S3 allows at most this many parts, so very large objects get larger parts. */
 const MAX_PARTS = 10_000;
+/** How long one object deletion may take before it is abandoned (and the orphan sweeper left to finish it). */
+const DELETE_TIMEOUT_MS = 60_000;
 
 /**
  * Objects in an S3-compatible bucket (AWS, MinIO, R2, B2, Garage), under `<prefix><key>`.
@@ -151,7 +153,11 @@ export class S3Storage implements StorageDriver {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    // Bounded well inside the blob collector's staleness bound (COLLECTION_TIMING.staleMs): a
+    // delete still in flight once an upload has taken over the blob would remove its new bytes.
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
+      abortSignal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+    });
   }
 
   async *list(): AsyncIterable<ListedObject> {
