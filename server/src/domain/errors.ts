@@ -53,8 +53,10 @@ export class AppError extends Error {
     message: string,
     /** Seconds after which trying again makes sense: sent as Retry-After (429, 503). */
     readonly retryAfter?: number,
+    /** What went wrong underneath (a storage failure): logged, never sent. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'AppError';
     this.statusCode = ERROR_STATUS[code];
   }

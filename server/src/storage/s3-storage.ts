@@ -14,6 +14,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../config/config.js';
+import { AppError } from '../domain/errors.js';
 import { checkedKey, checkedRange, mismatch } from './driver-checks.js';
 import {
   ObjectNotFoundError,
@@ -84,23 +85,32 @@ export class S3Storage implements StorageDriver {
   private async putWhole(key: string, objectKey: string, body: Readable | Buffer, meta: PutMeta): Promise<void> {
     const data = Buffer.isBuffer(body) ? body : await readAtMost(key, body, meta.size);
     checkWhole(key, data.length, createHash('sha256').update(data).digest('hex'), meta);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: objectKey,
-        Body: data,
-        ContentLength: data.length,
-        ContentType: meta.contentType,
-        ChecksumSHA256: base64(meta.sha256),
-        IfNoneMatch: '*',
-      }),
+    await reaching(
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          Body: data,
+          ContentLength: data.length,
+          ContentType: meta.contentType,
+          ChecksumSHA256: base64(meta.sha256),
+          IfNoneMatch: '*',
+        }),
+      ),
     );
   }
 
   /** A multipart upload, one part in memory at a time; aborted on any failure, so nothing is left in the bucket. */
   private async putParts(key: string, objectKey: string, body: Readable | Buffer, meta: PutMeta, partBytes: number): Promise<void> {
-    const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, ContentType: meta.contentType, ChecksumAlgorithm: 'SHA256' }),
+    const { UploadId } = await reaching(
+      this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          ContentType: meta.contentType,
+          ChecksumAlgorithm: 'SHA256',
+        }),
+      ),
     );
     const upload = { Bucket: this.bucket, Key: objectKey, UploadId };
     try {
@@ -112,13 +122,17 @@ export class S3Storage implements StorageDriver {
         size += part.length;
         const checksum = createHash('sha256').update(part).digest('base64');
         const PartNumber = parts.length + 1;
-        const { ETag } = await this.client.send(
-          new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }),
+        const { ETag } = await reaching(
+          this.client.send(
+            new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }),
+          ),
         );
         parts.push({ PartNumber, ETag, ChecksumSHA256: checksum });
       }
       checkWhole(key, size, whole.digest('hex'), meta);
-      await this.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }));
+      await reaching(
+        this.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' })),
+      );
     } catch (error) {
       // Best effort: a bucket lifecycle rule removes what an abort that fails leaves (docs/deployment.md).
       await this.client.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
@@ -130,8 +144,8 @@ export class S3Storage implements StorageDriver {
     const Key = this.objectKey(key);
     if (range) checkedRange(range);
     try {
-      const { Body } = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key, Range: range && `bytes=${range.start}-${range.end}` }),
+      const { Body } = await reaching(
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: range && `bytes=${range.start}-${range.end}` })),
       );
       return Body as Readable;
     } catch (error) {
@@ -144,7 +158,7 @@ export class S3Storage implements StorageDriver {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
-      const { ContentLength } = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const { ContentLength } = await reaching(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
       return { size: ContentLength ?? 0 };
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -155,16 +169,18 @@ export class S3Storage implements StorageDriver {
   async delete(key: string): Promise<void> {
     // Bounded well inside the blob collector's staleness bound (COLLECTION_TIMING.staleMs): a
     // delete still in flight once an upload has taken over the blob would remove its new bytes.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
-      abortSignal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
-    });
+    await reaching(
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
+        abortSignal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+      }),
+    );
   }
 
   async *list(): AsyncIterable<ListedObject> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken }),
+      const page = await reaching(
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken })),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
@@ -176,7 +192,7 @@ export class S3Storage implements StorageDriver {
 
   /** The bucket exists and these credentials reach it. */
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await reaching(this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
   }
 
   publicUrl(key: string): string | undefined {
@@ -225,6 +241,22 @@ const base64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64
 
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/**
+ * A request to the store. When the store cannot be reached, or answers with anything but the
+ * few answers callers expect (missing object, lost put race, range past the end), the request
+ * fails with 503 SERVICE_UNAVAILABLE rather than a bare 500 (or, in an upload, a
+ * misleading 400): nothing is wrong with what the client sent, and trying again later may work.
+ */
+async function reaching<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    const status = statusOf(error);
+    if (isMissing(error) || status === 412 || status === 416) throw error;
+    throw new AppError('SERVICE_UNAVAILABLE', 'The file storage cannot be reached right now; try again later.', 30, { cause: error });
+  }
 }
 
 function isMissing(error: unknown): boolean {

@@ -136,8 +136,11 @@ export function sendError(raw: FastifyError, request: FastifyRequest, reply: Fas
 function writeError(raw: FastifyError, request: FastifyRequest, reply: FastifyReply, options: ErrorsOptions): FastifyReply {
   let error: ErrorBodyParts;
   let mapped: AppError | undefined;
-  if (isAppError(raw)) error = raw;
-  else if ((mapped = fromFastify(raw, options))) error = mapped;
+  if (isAppError(raw)) {
+    error = raw;
+    // Ours, but caused by something the operator has to see (S3 unreachable): the client gets the message, the log the cause.
+    if (raw.cause !== undefined) request.log.warn({ err: raw.cause }, raw.message);
+  } else if ((mapped = fromFastify(raw, options))) error = mapped;
   else if (raw.code === 'ENOSPC' || raw.code === 'EDQUOT' || raw.code === 'EFBIG')
     error = new AppError('INSUFFICIENT_STORAGE', 'The server is out of storage space; try again later.');
   else if (raw.code === 'ECONNRESET' && !request.raw.complete)

@@ -51,7 +51,7 @@ export async function fileRoutes(app: App, { files, uploads, embeds, publicUrl }
       const file = await files.describe(parts.id, parts.ext);
       const elsewhere = files.publicUrl(file);
       // Not cached: once the upload is deleted, this URL must answer 410 rather than send clients on.
-      if (elsewhere !== undefined) return reply.code(302).header('location', elsewhere).header('cache-control', 'no-store').send(null);
+      if (elsewhere !== undefined) return reply.header('cache-control', 'no-store').redirect(elsewhere, 302);
       return sendFile(request, reply, file, (range) => files.read(file, range));
     },
   );
