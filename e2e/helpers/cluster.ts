@@ -29,6 +29,11 @@ export interface ClusterOptions {
   redis?: boolean;
   /** Where the cluster's teardown goes: atFileEnd in a test file. */
   defer: Defer;
+  /**
+   * What runs each node (startServer's `command`): the built server for a bench.
+   * @default the TypeScript sources through tsx
+   */
+  command?: string[];
 }
 
 export interface Cluster {
@@ -38,8 +43,6 @@ export interface Cluster {
   nodes: RunningServer[];
   /** `127.0.0.1:<port>` of node `index`, as nginx's `X-Upstream` answer header names it. */
   address(index: number): string;
-  /** The environment node `index` was started with. */
-  env(index: number): Record<string, string>;
   /** SIGKILL: the node dies mid-request, as on a power cut. */
   kill(index: number): Promise<void>;
   /** Starts node `index` again: the same environment and port, a new process. */
@@ -82,8 +85,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const nodes: RunningServer[] = [];
   defer(() => Promise.all(nodes.map((node) => node.stop('SIGKILL'))));
   // The first alone migrates the new database; the others then start together.
-  nodes.push(await startServer(envs[0]!));
-  nodes.push(...(await Promise.all(envs.slice(1).map((env) => startServer(env)))));
+  const start = (env: Record<string, string>) => startServer(env, options.command);
+  nodes.push(await start(envs[0]!));
+  nodes.push(...(await Promise.all(envs.slice(1).map(start))));
 
   await Promise.all(nodes.map((node, index) => ready(node, envs[index]!)));
   await startNginx(
@@ -95,12 +99,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     url,
     nodes,
     address: (index) => `127.0.0.1:${envs[index]!.PORT}`,
-    env: (index) => envs[index]!,
     async kill(index) {
       await nodes[index]!.stop('SIGKILL');
     },
     async restart(index) {
-      const node = await startServer(envs[index]!);
+      const node = await start(envs[index]!);
       nodes[index] = node;
       await ready(node, envs[index]!);
       return node;
