@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight ...]`: runs the chosen benchmarks (all by default),
- * prints one table each, and writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
+ * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|cluster-load ...]`:
+ * runs the chosen benchmarks (all but cluster-load by default), prints one table each, and
+ * writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
  * Baselines are measured in the same run as the service because this machine is noisy:
  * only ratios measured minutes apart mean anything.
  */
@@ -8,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchCliStart } from './cli-start.js';
+import { benchClusterLoad } from './cluster-load.js';
 import { benchIngest } from './ingest.js';
 import { benchMemory } from './memory.js';
 import { findExecutable, killEverything } from './lib/processes.js';
@@ -28,8 +30,11 @@ const SECTIONS = {
   'sdk-upload': benchSdkUpload,
   'cli-start': benchCliStart,
   'web-weight': benchWebWeight,
+  'cluster-load': benchClusterLoad,
 } satisfies Record<string, (context: SectionContext) => Promise<SectionResult>>;
 type SectionName = keyof typeof SECTIONS;
+/** Run only when named: it needs PostgreSQL, moto and redis-server besides nginx, and takes over a minute. */
+const ONLY_WHEN_NAMED = new Set<SectionName>(['cluster-load']);
 const isSectionName = (name: string): name is SectionName => Object.hasOwn(SECTIONS, name);
 
 // Children run in their own process groups, so a Ctrl-C reaches only us: take them down with us.
@@ -52,7 +57,10 @@ async function main(): Promise<number> {
     console.error(`unknown benchmark: ${unknown.join(', ')}\nusage: npm run bench [-- ${Object.keys(SECTIONS).join('|')} ...]`);
     return 2;
   }
-  const chosen = args.length > 0 ? [...new Set(args.filter(isSectionName))] : (Object.keys(SECTIONS) as SectionName[]);
+  const chosen =
+    args.length > 0
+      ? [...new Set(args.filter(isSectionName))]
+      : (Object.keys(SECTIONS) as SectionName[]).filter((name) => !ONLY_WHEN_NAMED.has(name));
 
   const tools = { nginx: findExecutable('nginx'), wrk: findExecutable('wrk') };
   if (chosen.includes('serve') && (!tools.nginx || !tools.wrk)) {

@@ -284,3 +284,10 @@ export async function treeRss(pid: number): Promise<{ bytes: number; processes: 
   }
   return { bytes, processes };
 }
+
+/** Open file descriptors of a whole process tree (sockets included): a leak grows it under steady load. */
+export async function treeOpenFds(pid: number): Promise<number> {
+  let fds = 0;
+  for (const member of await processTree(pid)) fds += (await readdir(`/proc/${member}/fd`).catch(() => [])).length;
+  return fds;
+}

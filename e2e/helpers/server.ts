@@ -95,7 +95,8 @@ const listeningOn = (port: number) => new RegExp(`^ *Listening on +http://\\S+:$
  * TypeScript sources through tsx; `command` can run anything else (e.g. `npm start`).
  * Rate limits are off unless `env` turns them on (RATE_LIMIT: 'on'): tests make many requests from one address.
  * The port is free when picked but not reserved: another test's server can take it first, so
- * a start that finds it taken (EADDRINUSE) tries again on another.
+ * a start that finds it taken (EADDRINUSE) tries again on another. `env.PORT` names the port
+ * instead (a node restarted where its load balancer expects it), with no second try.
  */
 export async function startServer(
   env: Record<string, string>,
@@ -106,7 +107,7 @@ export async function startServer(
     try {
       return await startOnce(env, command, startTimeoutMs);
     } catch (error) {
-      if (attempt === 3 || !(error instanceof PortTaken)) throw error;
+      if (attempt === 3 || !(error instanceof PortTaken) || env.PORT !== undefined) throw error;
     }
   }
 }
@@ -114,7 +115,7 @@ export async function startServer(
 class PortTaken extends Error {}
 
 async function startOnce(env: Record<string, string>, command: string[], startTimeoutMs: number): Promise<RunningServer> {
-  const port = await freePort();
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const url = `http://127.0.0.1:${port}`;
   const recording = recordResponses(env);
   const child = spawn(command[0]!, command.slice(1), {

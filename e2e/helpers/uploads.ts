@@ -37,12 +37,19 @@ export function multipart(parts: Part[]): { body: Buffer; contentType: string } 
 /** HTTP header values are bytes: UTF-8 text travels as its bytes, the way ShareX sends it. */
 export const utf8Header = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
-export async function postUpload(baseUrl: string, token: string, parts: Part[], headers: Record<string, string> = {}): Promise<Response> {
+export async function postUpload(
+  baseUrl: string,
+  token: string,
+  parts: Part[],
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
   const { body, contentType } = multipart(parts);
   return fetch(`${baseUrl}/api/upload`, {
     method: 'POST',
     headers: { ...headers, token, 'content-type': contentType },
     body: new Uint8Array(body),
+    signal,
   });
 }
 

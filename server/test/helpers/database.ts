@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { type DatabaseHandle, type Dialect, migrate, openDatabase } from '../../src/db/database.js';
 import { randomBase62 } from '../../src/domain/ids.js';
 import { atFileEnd } from './cleanup.js';
+import { adminQuery, createPostgresDatabase, TEST_POSTGRES_URL } from './postgres-admin.js';
 
-/** The local PostgreSQL server (trust auth); every test file gets a schema of its own. */
-export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_POSTGRES_URL };
 
 /** Both dialects run in CI; `TEST_DIALECTS=sqlite` narrows a local run, and only a local one. */
 export const DIALECTS: Dialect[] = (process.env.TEST_DIALECTS?.split(',') as Dialect[] | undefined) ?? ['sqlite', 'postgres'];
@@ -33,27 +32,5 @@ export async function testDatabase(dialect: Dialect, dataDir: string, { migrated
   return handle;
 }
 
-/**
- * The URL of a fresh PostgreSQL database, dropped after the file's tests: for servers and
- * commands started as processes, which read DATABASE_URL as it is, and keep their migration
- * bookkeeping in `public` (a schema of their own would not do). Several processes given the
- * same URL share it, as a cluster's nodes do.
- */
-export async function freshPostgresDatabase(prefix: string): Promise<string> {
-  const name = `${prefix}_${randomBase62(10).toLowerCase()}`;
-  await adminQuery(`create database ${name}`);
-  atFileEnd(() => adminQuery(`drop database ${name} with (force)`));
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.href;
-}
-
-async function adminQuery(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+/** A fresh PostgreSQL database for servers started as processes (createPostgresDatabase), dropped after the file's tests. */
+export const freshPostgresDatabase = (prefix: string): Promise<string> => createPostgresDatabase(prefix, atFileEnd);
