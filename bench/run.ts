@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight ...]`: runs the chosen benchmarks (all by default),
+ * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|listing|s3 ...]`: runs the chosen benchmarks (all by default),
  * prints one table each, and writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
  * Baselines are measured in the same run as the service because this machine is noisy:
  * only ratios measured minutes apart mean anything.
@@ -9,12 +9,14 @@ import { availableParallelism, constants, cpus, loadavg, tmpdir, totalmem } from
 import { join } from 'node:path';
 import { benchCliStart } from './cli-start.js';
 import { benchIngest } from './ingest.js';
+import { benchListing } from './listing.js';
 import { benchMemory } from './memory.js';
 import { findExecutable, killEverything } from './lib/processes.js';
 import type { SectionContext, SectionResult } from './lib/section.js';
 import { buildService } from './lib/service.js';
 import { benchSdkUpload } from './sdk-upload.js';
 import { benchServe } from './serve.js';
+import { benchS3 } from './s3.js';
 import { benchStartup } from './start.js';
 import { benchThumbnail } from './thumbnail.js';
 import { benchWebWeight } from './web-weight.js';
@@ -28,6 +30,8 @@ const SECTIONS = {
   'sdk-upload': benchSdkUpload,
   'cli-start': benchCliStart,
   'web-weight': benchWebWeight,
+  listing: benchListing,
+  s3: benchS3,
 } satisfies Record<string, (context: SectionContext) => Promise<SectionResult>>;
 type SectionName = keyof typeof SECTIONS;
 const isSectionName = (name: string): name is SectionName => Object.hasOwn(SECTIONS, name);
