@@ -26,6 +26,8 @@ const ROWS = positiveInt('LISTING_ROWS', 1_000_000);
 const USERS = positiveInt('LISTING_USERS', 10_000);
 /** PostgreSQL server the bench makes its own database on (trust auth), then drops it. */
 const ADMIN_URL = process.env.LISTING_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** LISTING_SHAPES=one or =spread: only that shape (one user, or LISTING_USERS users). */
+const SHAPES = (process.env.LISTING_SHAPES ?? 'one,spread').split(',');
 const REQUESTS = 1_000;
 const WARMUP = 100;
 const PAGE = 100; // LIST_LIMIT.default: what a client that sends no limit gets
@@ -48,6 +50,7 @@ type Dialect = 'sqlite' | 'postgres';
 interface Shape {
   label: string;
   users: number;
+  key: string;
 }
 
 /**
@@ -294,13 +297,14 @@ async function runCase(context: SectionContext, dialect: Dialect, shape: Shape):
       const healthz = await time(REQUESTS, WARMUP, async () => void (await get(`${service!.baseUrl}/healthz`)));
 
       // The first page gives the Link header; the deep page is that link with the cursor of the row `depth` rows down.
-      const first = `${service.baseUrl}/api/uploads`;
+      // A user with few uploads gets smaller pages, so that there is a next page and a deep one.
+      const pageSize = Math.min(PAGE, Math.max(1, Math.floor(rowsOfUser / 4)));
+      const first = `${service.baseUrl}/api/uploads${pageSize === PAGE ? '' : `?limit=${pageSize}`}`;
       const { response, body } = await get(first);
       const items = JSON.parse(body) as { id: string }[];
       const link = nextLink(response.headers.link, service.baseUrl);
-      if (items.length !== Math.min(PAGE, rowsOfUser) || !link)
-        throw new Error(`first page: ${items.length} items, Link ${String(response.headers.link)}`);
-      const depth = Math.min(500_000, Math.floor(rowsOfUser / 2));
+      if (items.length !== pageSize || !link) throw new Error(`first page: ${items.length} items, Link ${String(response.headers.link)}`);
+      const depth = rowsOfUser >= 500_000 + pageSize ? 500_000 : Math.floor(rowsOfUser / 2);
       const cursor = String(
         (
           await db.query('select id from upload where user_id = $1 and deleted_at is null order by seq desc limit 1 offset $2', [
@@ -314,23 +318,23 @@ async function runCase(context: SectionContext, dialect: Dialect, shape: Shape):
       const deepItems = JSON.parse((await get(deep.href)).body) as { id: string }[];
       const expected = await db.query(
         'select id from upload where user_id = $1 and deleted_at is null order by seq desc limit $2 offset $3',
-        [benchId, PAGE, depth],
+        [benchId, pageSize, depth],
       );
       if (deepItems.map((item) => item.id).join() !== expected.map((row) => row.id).join()) {
-        throw new Error(`the deep page (before=${cursor}) is not the ${PAGE} uploads after row ${depth}`);
+        throw new Error(`the deep page (before=${cursor}) is not the ${pageSize} uploads after row ${depth}`);
       }
       const cursorSeq = Number((await db.query(FIND_BY_ID, [cursor]))[0]!.seq);
 
       const pages: CaseResult['pages'] = [];
       for (const page of [
-        { page: 'first page', depth: 0, url: first, queries: [[LIST_FIRST, [benchId, PAGE + 1]]] as const },
+        { page: `first page (${pageSize})`, depth: 0, url: first, queries: [[LIST_FIRST, [benchId, pageSize + 1]]] as const },
         {
           page: `after ${fixed(depth)} rows`,
           depth,
           url: deep.href,
           queries: [
             [FIND_BY_ID, [cursor]],
-            [LIST_PAGE, [benchId, cursorSeq, PAGE + 1]],
+            [LIST_PAGE, [benchId, cursorSeq, pageSize + 1]],
           ] as const,
         },
       ]) {
@@ -361,9 +365,9 @@ export async function benchListing(context: SectionContext): Promise<SectionResu
     return { table: 'LISTING: not built', problems: [], data: {} };
   }
   const shapes: Shape[] = [
-    { label: 'one user', users: 1 },
-    { label: `${fixed(USERS)} users`, users: USERS },
-  ];
+    { label: 'one user', users: 1, key: 'one' },
+    { label: `${fixed(USERS)} users`, users: USERS, key: 'spread' },
+  ].filter((shape) => SHAPES.includes(shape.key));
   const problems: string[] = [];
   const missed: string[] = [];
   const rows: string[][] = [];
@@ -409,7 +413,7 @@ export async function benchListing(context: SectionContext): Promise<SectionResu
     }
   }
   const table = renderTable(
-    `LISTING — GET /api/uploads (${PAGE} a page) with ${fixed(ROWS)} uploads in the database, ${REQUESTS} requests one at a time after ${WARMUP} warm-up`,
+    `LISTING — GET /api/uploads (${PAGE} a page, fewer for a user with few) with ${fixed(ROWS)} uploads in the database, ${REQUESTS} requests one at a time after ${WARMUP} warm-up`,
     ['database, shape / request', 'p50', 'p99', 'max', 'p50 vs /healthz', 'p99 target'],
     rows,
     [
