@@ -31,13 +31,13 @@ import type { SectionContext, SectionResult } from './lib/section.js';
 import { registerUser, startService, stopService } from './lib/service.js';
 import { fixed, mibPerSec, ms, ratio, renderTable } from './lib/table.js';
 
-const CLIENTS = 16;
-const DURATION_MS = 15_000;
-const WARMUP_MS = 2_000;
+export const CLIENTS = 16;
+export const DURATION_MS = 15_000;
+export const WARMUP_MS = 2_000;
 const IMAGE_BYTES = 5 * 1024 ** 2;
 const TARGET = 0.8;
 
-interface Sample {
+export interface Sample {
   label: string;
   filename: string;
   type: string;
@@ -46,7 +46,7 @@ interface Sample {
   variant: (tag: string) => Buffer;
 }
 
-interface LoadResult {
+export interface LoadResult {
   uploads: number;
   failures: number;
   /** Distinct failure messages with how often each was seen. */
@@ -147,14 +147,20 @@ async function baseline(context: SectionContext, sample: Sample, decode: boolean
   }
 }
 
-async function service(context: SectionContext, sample: Sample): Promise<LoadResult> {
+/** The service's ingest; `env` adds settings (the s3 section's STORAGE=s3). */
+export async function serviceIngest(
+  context: SectionContext,
+  sample: Sample,
+  env: Record<string, string> = {},
+  label = 'service',
+): Promise<LoadResult> {
   // WORKERS=1: the baseline is one process too, so the ratio is per process. Rate limits off:
   // one account uploading as fast as it can is the load, not an abuse to refuse.
-  const running = await startService({ workers: 1, env: { RATE_LIMIT: 'off' } });
+  const running = await startService({ workers: 1, env: { RATE_LIMIT: 'off', ...env } });
   try {
     const token = await registerUser(running);
     const url = `${running.baseUrl}/api/upload`;
-    return await warmAndMeasure(context, `service ${sample.label}`, sample, async (agent, tag) => {
+    return await warmAndMeasure(context, `${label} ${sample.label}`, sample, async (agent, tag) => {
       const envelope = multipartEnvelope('files[]', sample.filename, sample.type);
       const response = await request(url, {
         method: 'POST',
@@ -171,7 +177,8 @@ async function service(context: SectionContext, sample: Sample): Promise<LoadRes
   }
 }
 
-export async function benchIngest(context: SectionContext): Promise<SectionResult> {
+/** The 5 MiB JPEG photo and PNG screenshot, each with a variant maker giving distinct stored bytes. */
+export async function ingestSamples(context: SectionContext): Promise<Sample[]> {
   context.log('ingest: generating the 5 MiB images');
   const jpeg = await noiseJpeg(IMAGE_BYTES);
   const png = await screenshotPng(IMAGE_BYTES);
@@ -198,6 +205,11 @@ export async function benchIngest(context: SectionContext): Promise<SectionResul
       variant: () => storedUniquePng(png, nextDensity()),
     },
   ];
+  return samples;
+}
+
+export async function benchIngest(context: SectionContext): Promise<SectionResult> {
+  const samples = await ingestSamples(context);
 
   const problems: string[] = [];
   const missed: string[] = [];
@@ -233,7 +245,9 @@ export async function benchIngest(context: SectionContext): Promise<SectionResul
   for (const sample of samples) {
     const sink = await attempt(`bare sink, ${sample.label}`, () => baseline(context, sample, false));
     const decoding = await attempt(`sink + decode, ${sample.label}`, () => baseline(context, sample, true));
-    const subject = context.serviceUnavailable ? undefined : await attempt(`service, ${sample.label}`, () => service(context, sample));
+    const subject = context.serviceUnavailable
+      ? undefined
+      : await attempt(`service, ${sample.label}`, () => serviceIngest(context, sample));
     const ofSink = share(subject, sink);
     const ofDecoding = share(subject, decoding);
     if (ofSink !== undefined && ofSink < TARGET) {

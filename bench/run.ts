@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|cluster-load ...]`:
- * runs the chosen benchmarks (all but cluster-load by default), prints one table each, and
+ * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|s3|listing|cluster-load ...]`:
+ * runs the chosen benchmarks (all but listing and cluster-load by default), prints one table each, and
  * writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
  * Baselines are measured in the same run as the service because this machine is noisy:
  * only ratios measured minutes apart mean anything.
@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import { benchCliStart } from './cli-start.js';
 import { benchClusterLoad } from './cluster-load.js';
 import { benchIngest } from './ingest.js';
+import { benchListing } from './listing.js';
 import { benchMemory } from './memory.js';
 import { findExecutable, killEverything } from './lib/processes.js';
 import type { SectionContext, SectionResult } from './lib/section.js';
 import { buildService } from './lib/service.js';
 import { benchSdkUpload } from './sdk-upload.js';
 import { benchServe } from './serve.js';
+import { benchS3 } from './s3.js';
 import { benchStartup } from './start.js';
 import { benchThumbnail } from './thumbnail.js';
 import { benchWebWeight } from './web-weight.js';
@@ -30,11 +32,16 @@ const SECTIONS = {
   'sdk-upload': benchSdkUpload,
   'cli-start': benchCliStart,
   'web-weight': benchWebWeight,
+  s3: benchS3,
+  listing: benchListing,
   'cluster-load': benchClusterLoad,
 } satisfies Record<string, (context: SectionContext) => Promise<SectionResult>>;
 type SectionName = keyof typeof SECTIONS;
-/** Run only when named: it needs PostgreSQL, moto and redis-server besides nginx, and takes over a minute. */
-const ONLY_WHEN_NAMED = new Set<SectionName>(['cluster-load']);
+/**
+ * Run only when named: listing seeds a million uploads per case (minutes each), cluster-load needs
+ * PostgreSQL, moto and redis-server besides nginx and takes over a minute.
+ */
+const ONLY_WHEN_NAMED = new Set<SectionName>(['listing', 'cluster-load']);
 const isSectionName = (name: string): name is SectionName => Object.hasOwn(SECTIONS, name);
 
 // Children run in their own process groups, so a Ctrl-C reaches only us: take them down with us.

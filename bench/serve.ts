@@ -16,11 +16,11 @@ import { registerUser, startService, stopService, uploadFile } from './lib/servi
 import { fixed, mibPerSec, ms, ratio, renderTable } from './lib/table.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
-const LOAD = { threads: 2, connections: 64, durationS: 10 };
-const WARMUP_S = 2;
+export const LOAD = { threads: 2, connections: 64, durationS: 10 };
+export const WARMUP_S = 2;
 const TARGET = 0.5;
 
-interface Row {
+export interface Row {
   name: string;
   /** Held to the target; the other lines are baselines. */
   isService?: boolean;
@@ -38,7 +38,7 @@ async function checkServes(url: string, expected: Buffer): Promise<void> {
   if (!body.equals(expected)) throw new Error(`GET ${url} returned ${body.length} bytes that differ from the ${expected.length} uploaded`);
 }
 
-async function measure(context: SectionContext, wrk: string, label: string, url: string, image: Buffer): Promise<WrkResult> {
+export async function measure(context: SectionContext, wrk: string, label: string, url: string, image: Buffer): Promise<WrkResult> {
   await checkServes(url, image);
   context.log(`${label}: warm-up ${WARMUP_S} s, then ${LOAD.durationS} s of wrk -t${LOAD.threads} -c${LOAD.connections}`);
   await runWrk(wrk, url, { ...LOAD, durationS: WARMUP_S });
@@ -46,7 +46,7 @@ async function measure(context: SectionContext, wrk: string, label: string, url:
 }
 
 /** Runs `body`, always tearing down what `launch` started, and turns a failure into an error row. */
-async function subject<T>(
+export async function subject<T>(
   name: string,
   launch: () => Promise<T>,
   body: (handle: T) => Promise<WrkResult>,
@@ -63,7 +63,7 @@ async function subject<T>(
   }
 }
 
-function errorCount(result: WrkResult): number {
+export function errorCount(result: WrkResult): number {
   const { connect, read, write, timeout } = result.socketErrors;
   return result.non2xx + connect + read + write + timeout;
 }

@@ -57,14 +57,15 @@ export function serviceEnv(options: { port: number; dataDir: string; workers: nu
 
 /**
  * Starts `node server/dist/main.js` on a free port with a fresh DATA_DIR and waits for
- * /healthz. It runs in its own directory, so that a `.env` in the repository root (which the
+ * /healthz (or on the DATA_DIR of `runDir`, see there). It runs in its own directory, so that a `.env` in the repository root (which the
  * service reads from its working directory) cannot change what is measured either.
  */
-export async function startService(options: { workers: number; env?: Record<string, string> }): Promise<Service> {
+export async function startService(options: { workers: number; env?: Record<string, string>; runDir?: string }): Promise<Service> {
   const port = await freePort();
-  const runDir = makeTempDir(`service-w${options.workers}`);
+  // A runDir given back (from a service stopped with stop(), not stopService()) starts on the data it holds.
+  const runDir = options.runDir ?? makeTempDir(`service-w${options.workers}`);
   const dataDir = join(runDir, 'data');
-  mkdirSync(dataDir);
+  mkdirSync(dataDir, { recursive: true });
   const baseUrl = `http://127.0.0.1:${port}`;
   const started = start(process.execPath, [SERVICE_MAIN], {
     cwd: runDir,
