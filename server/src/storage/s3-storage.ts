@@ -63,6 +63,8 @@ export class S3Storage implements StorageDriver {
         httpsAgent: { keepAlive: true, maxSockets: 256 },
       },
     });
+    // Outermost, around the SDK's retries: every request of this driver fails as reaching() says.
+    client.middlewareStack.add((next) => (args) => reaching(next(args)), { step: 'initialize', name: 'storageUnavailable' });
     return new S3Storage(client, config.bucket, config.prefix, config.publicUrl);
   }
 
@@ -85,32 +87,28 @@ export class S3Storage implements StorageDriver {
   private async putWhole(key: string, objectKey: string, body: Readable | Buffer, meta: PutMeta): Promise<void> {
     const data = Buffer.isBuffer(body) ? body : await readAtMost(key, body, meta.size);
     checkWhole(key, data.length, createHash('sha256').update(data).digest('hex'), meta);
-    await reaching(
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: objectKey,
-          Body: data,
-          ContentLength: data.length,
-          ContentType: meta.contentType,
-          ChecksumSHA256: base64(meta.sha256),
-          IfNoneMatch: '*',
-        }),
-      ),
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: objectKey,
+        Body: data,
+        ContentLength: data.length,
+        ContentType: meta.contentType,
+        ChecksumSHA256: base64(meta.sha256),
+        IfNoneMatch: '*',
+      }),
     );
   }
 
   /** A multipart upload, one part in memory at a time; aborted on any failure, so nothing is left in the bucket. */
   private async putParts(key: string, objectKey: string, body: Readable | Buffer, meta: PutMeta, partBytes: number): Promise<void> {
-    const { UploadId } = await reaching(
-      this.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: this.bucket,
-          Key: objectKey,
-          ContentType: meta.contentType,
-          ChecksumAlgorithm: 'SHA256',
-        }),
-      ),
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: objectKey,
+        ContentType: meta.contentType,
+        ChecksumAlgorithm: 'SHA256',
+      }),
     );
     const upload = { Bucket: this.bucket, Key: objectKey, UploadId };
     try {
@@ -122,17 +120,13 @@ export class S3Storage implements StorageDriver {
         size += part.length;
         const checksum = createHash('sha256').update(part).digest('base64');
         const PartNumber = parts.length + 1;
-        const { ETag } = await reaching(
-          this.client.send(
-            new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }),
-          ),
+        const { ETag } = await this.client.send(
+          new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }),
         );
         parts.push({ PartNumber, ETag, ChecksumSHA256: checksum });
       }
       checkWhole(key, size, whole.digest('hex'), meta);
-      await reaching(
-        this.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' })),
-      );
+      await this.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }));
     } catch (error) {
       // Best effort: a bucket lifecycle rule removes what an abort that fails leaves (docs/deployment.md).
       await this.client.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
@@ -144,8 +138,8 @@ export class S3Storage implements StorageDriver {
     const Key = this.objectKey(key);
     if (range) checkedRange(range);
     try {
-      const { Body } = await reaching(
-        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: range && `bytes=${range.start}-${range.end}` })),
+      const { Body } = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key, Range: range && `bytes=${range.start}-${range.end}` }),
       );
       return Body as Readable;
     } catch (error) {
@@ -158,7 +152,7 @@ export class S3Storage implements StorageDriver {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
-      const { ContentLength } = await reaching(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+      const { ContentLength } = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       return { size: ContentLength ?? 0 };
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -169,18 +163,16 @@ export class S3Storage implements StorageDriver {
   async delete(key: string): Promise<void> {
     // Bounded well inside the blob collector's staleness bound (COLLECTION_TIMING.staleMs): a
     // delete still in flight once an upload has taken over the blob would remove its new bytes.
-    await reaching(
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
-        abortSignal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
-      }),
-    );
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
+      abortSignal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+    });
   }
 
   async *list(): AsyncIterable<ListedObject> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await reaching(
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken })),
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken }),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
@@ -192,7 +184,7 @@ export class S3Storage implements StorageDriver {
 
   /** The bucket exists and these credentials reach it. */
   async check(): Promise<void> {
-    await reaching(this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
   publicUrl(key: string): string | undefined {
