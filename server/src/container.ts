@@ -152,7 +152,7 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     uploads,
     files,
     thumbnails,
-    embeds: new EmbedService(new EmbedSettingRepository(db), uploadRepository, userRepository, links, config.publicUrl),
+    embeds: new EmbedService(new EmbedSettingRepository(db), uploadRepository, links, config.publicUrl),
     admin: new UserAdminService(accounts, userRepository, uploads),
     metrics,
     sweeper,

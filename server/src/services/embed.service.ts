@@ -17,10 +17,14 @@ import { FALLBACK_ACCENT, parseHex, standsOut } from '../domain/accent-color.js'
 import { AppError } from '../domain/errors.js';
 import { stripUnsafeChars } from '../domain/text.js';
 import { isUploadId } from '../domain/ids.js';
-import { type EmbedSettingRepository, type EmbedSettingRow, SERVER_SCOPE } from '../repositories/embed-setting.repository.js';
+import {
+  type EmbedSettingRepository,
+  type EmbedSettingRow,
+  SERVER_SCOPE,
+  type SharedUpload,
+} from '../repositories/embed-setting.repository.js';
 import type { UploadRow } from '../repositories/types.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
-import type { UserRepository } from '../repositories/user.repository.js';
 import { thumbnailSize } from '../domain/thumbnail-size.js';
 import { ownedUpload } from './owned-upload.js';
 import type { UploadLinks, UploadView } from './upload-links.js';
@@ -63,7 +67,6 @@ export class EmbedService {
   constructor(
     private readonly settings: EmbedSettingRepository,
     private readonly uploads: UploadRepository,
-    private readonly users: UserRepository,
     private readonly links: UploadLinks,
     private readonly publicUrl: string,
   ) {}
@@ -91,8 +94,8 @@ export class EmbedService {
 
   /** The share page of a live upload: 404 when unknown, 410 when deleted. */
   async sharePage(id: string): Promise<SharePage> {
-    const { row, username } = await this.live(id);
-    return this.build(row, await this.render(row, username));
+    const { upload, username, settings } = await this.live(id);
+    return this.build(upload, render(upload, username, layersOf(settings, upload.user_id)));
   }
 
   /**
@@ -101,7 +104,7 @@ export class EmbedService {
    */
   async preview(actor: Actor, uploadId: string, draft: EmbedPatch = {}): Promise<SharePage & { oembed: OEmbed | null }> {
     const row = await ownedUpload(this.uploads, actor, uploadId);
-    const rendered = await this.render(row, actor.username, draft);
+    const rendered = render(row, actor.username, await this.layers(row.user_id, draft));
     return { ...this.build(row, rendered), oembed: rendered.fields.enabled ? this.oembedFor(row, rendered) : null };
   }
 
@@ -110,8 +113,8 @@ export class EmbedService {
     if (format !== 'json') throw new AppError('NOT_IMPLEMENTED', 'Only format=json is available.');
     const id = shareLinkId(url, this.publicUrl);
     if (!isUploadId(id)) throw new AppError('NOT_FOUND', 'That URL is not a share link of this server.');
-    const { row, username } = await this.live(id);
-    const rendered = await this.render(row, username);
+    const { upload: row, username, settings } = await this.live(id);
+    const rendered = render(row, username, layersOf(settings, row.user_id));
     // With embeds off the page shows the bare image, so there is no text for oEmbed to add.
     if (!rendered.fields.enabled) throw new AppError('NOT_FOUND', 'Embeds are turned off for this upload.');
     return this.oembedFor(row, rendered);
@@ -164,43 +167,51 @@ export class EmbedService {
     return { upload, tags, title: title || upload.name, color };
   }
 
-  /** The upload's fields (all layers, the owner's with `draft` over them) and their text, rendered and clamped. */
-  private async render(row: UploadRow, username: string, draft: EmbedPatch = {}): Promise<Rendered> {
-    const { defaults, effective } = await this.layers(row.user_id, draft);
-    const fields = { ...effective, ...parseOverrides(row.embed_overrides) };
-    const context = contextOf(row, username);
-    const line = (template: string) => oneLine(renderTemplate(template, context));
-    return {
-      fields,
-      text: {
-        title: clampBytes(line(fields.title), EMBED_LIMITS.title.bytes),
-        description: clampBytes(multiLine(renderTemplate(fields.description, context)), EMBED_LIMITS.description.bytes),
-        siteName: clampChars(line(fields.site_name), EMBED_LIMITS.site_name.chars),
-        author: clampChars(line(fields.author), EMBED_LIMITS.author.chars),
-      },
-      color: (fields.color === 'auto' ? autoColor(row.dominant_color, [effective.color, defaults.color]) : fields.color).toLowerCase(),
-    };
-  }
-
   /** Built-in under server under the user's own settings (with `draft`, unsaved, over them). */
-  private async layers(
-    userId: string | null,
-    draft: EmbedPatch = {},
-  ): Promise<{ own: EmbedSettingRow | undefined; defaults: EmbedFields; effective: EmbedFields }> {
+  private async layers(userId: string | null, draft: EmbedPatch = {}): Promise<Layers> {
     // A live upload always has its owner; only tombstones lose theirs.
-    const rows = await this.settings.find(userId === null ? [SERVER_SCOPE] : [SERVER_SCOPE, userId]);
-    const defaults = layer(BUILT_IN_EMBED, toPatch(rows.find((row) => row.scope === SERVER_SCOPE)));
-    const own = rows.find((row) => row.scope === userId);
-    return { own, defaults, effective: layer(defaults, { ...toPatch(own), ...cleaned(draft) }) };
+    return layersOf(await this.settings.find(userId === null ? [SERVER_SCOPE] : [SERVER_SCOPE, userId]), userId, draft);
   }
 
-  private async live(id: string): Promise<{ row: UploadRow; username: string }> {
-    const row = isUploadId(id) ? await this.uploads.findById(id) : undefined;
-    if (!row) throw new AppError('NOT_FOUND', 'There is no upload here.');
-    if (row.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-    const owner = row.user_id === null ? undefined : await this.users.findById(row.user_id);
-    return { row, username: owner?.username ?? '' };
+  /** A live upload with its owner's name and settings, in one query: 404 when unknown, 410 when deleted. */
+  private async live(id: string): Promise<SharedUpload> {
+    const shared = isUploadId(id) ? await this.settings.findShared(id) : undefined;
+    if (!shared) throw new AppError('NOT_FOUND', 'There is no upload here.');
+    if (shared.upload.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
+    return shared;
   }
+}
+
+/** The upload's fields (its layers, then its own overrides) and their text, rendered and clamped. */
+function render(row: UploadRow, username: string, { defaults, effective }: Layers): Rendered {
+  const fields = { ...effective, ...parseOverrides(row.embed_overrides) };
+  const context = contextOf(row, username);
+  const line = (template: string) => oneLine(renderTemplate(template, context));
+  return {
+    fields,
+    text: {
+      title: clampBytes(line(fields.title), EMBED_LIMITS.title.bytes),
+      description: clampBytes(multiLine(renderTemplate(fields.description, context)), EMBED_LIMITS.description.bytes),
+      siteName: clampChars(line(fields.site_name), EMBED_LIMITS.site_name.chars),
+      author: clampChars(line(fields.author), EMBED_LIMITS.author.chars),
+    },
+    color: (fields.color === 'auto' ? autoColor(row.dominant_color, [effective.color, defaults.color]) : fields.color).toLowerCase(),
+  };
+}
+
+interface Layers {
+  own: EmbedSettingRow | undefined;
+  /** Built-in under the server's settings. */
+  defaults: EmbedFields;
+  /** The defaults under the owner's own settings, with `draft` over them. */
+  effective: EmbedFields;
+}
+
+/** Layers the rows of the server's and the user's scopes (those that exist) with `draft`, unsaved, on top. */
+function layersOf(rows: EmbedSettingRow[], userId: string | null, draft: EmbedPatch = {}): Layers {
+  const defaults = layer(BUILT_IN_EMBED, toPatch(rows.find((row) => row.scope === SERVER_SCOPE)));
+  const own = rows.find((row) => row.scope === userId);
+  return { own, defaults, effective: layer(defaults, { ...toPatch(own), ...cleaned(draft) }) };
 }
 
 /**
