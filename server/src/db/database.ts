@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
+import { preparingPool } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -36,7 +37,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       // search_path per connection, so a test schema is used by every query.
       options: schema === 'public' ? undefined : `-c search_path=${schema}`,
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     return { db, dialect: 'postgres', schema, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
