@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|s3|listing|cluster-load ...]`:
+ * `npm run bench [-- serve|ingest|memory|thumbnail|start|sdk-upload|cli-start|web-weight|s3|database|listing|cluster-load ...]`:
  * runs the chosen benchmarks (all but listing and cluster-load by default), prints one table each, and
  * writes every figure to <os.tmpdir()>/discord-images-bench/latest.json.
  * Baselines are measured in the same run as the service because this machine is noisy:
@@ -10,6 +10,7 @@ import { availableParallelism, constants, cpus, loadavg, tmpdir, totalmem } from
 import { join } from 'node:path';
 import { benchCliStart } from './cli-start.js';
 import { benchClusterLoad } from './cluster-load.js';
+import { benchDatabase } from './database.js';
 import { benchIngest } from './ingest.js';
 import { benchListing } from './listing.js';
 import { benchMemory } from './memory.js';
@@ -33,6 +34,7 @@ const SECTIONS = {
   'cli-start': benchCliStart,
   'web-weight': benchWebWeight,
   s3: benchS3,
+  database: benchDatabase,
   listing: benchListing,
   'cluster-load': benchClusterLoad,
 } satisfies Record<string, (context: SectionContext) => Promise<SectionResult>>;
