@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -285,9 +285,40 @@ export async function treeRss(pid: number): Promise<{ bytes: number; processes: 
   return { bytes, processes };
 }
 
-/** Open file descriptors of a whole process tree (sockets included): a leak grows it under steady load. */
-export async function treeOpenFds(pid: number): Promise<number> {
-  let fds = 0;
-  for (const member of await processTree(pid)) fds += (await readdir(`/proc/${member}/fd`).catch(() => [])).length;
+/** One open file descriptor: a TCP socket with its ports, a file with its path, or just its type. */
+export type OpenFd =
+  | { type: 'tcp'; localPort: number; remotePort: number; listening: boolean }
+  | { type: 'file'; path: string }
+  /** Other sockets (Unix, UDP), pipes, anonymous inodes (epoll, eventfd, timerfd, signalfd). */
+  | { type: 'socket' | 'pipe' | 'anon' };
+
+/**
+ * The open file descriptors of a whole process tree (a leak grows their number under steady
+ * load), each with what it is: TCP sockets are told apart by /proc/<pid>/net/tcp{,6}.
+ */
+export async function treeOpenFdList(pid: number): Promise<OpenFd[]> {
+  const tcp = new Map<string, OpenFd>();
+  for (const table of ['tcp', 'tcp6']) {
+    const lines = (await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const line of lines) {
+      // sl local_address rem_address st ... inode (the 10th column); addresses are hex ip:port.
+      const [, local, remote, state, , , , , , inode] = line.trim().split(/\s+/);
+      if (inode === undefined) continue;
+      const port = (address: string) => parseInt(address.split(':')[1]!, 16);
+      tcp.set(inode, { type: 'tcp', localPort: port(local!), remotePort: port(remote!), listening: state === '0A' });
+    }
+  }
+  const fds: OpenFd[] = [];
+  for (const member of await processTree(pid)) {
+    for (const fd of await readdir(`/proc/${member}/fd`).catch(() => [])) {
+      const link = await readlink(`/proc/${member}/fd/${fd}`).catch(() => undefined);
+      if (link === undefined) continue; // closed meanwhile
+      const socket = /^socket:\[(\d+)\]$/.exec(link);
+      if (socket) fds.push(tcp.get(socket[1]!) ?? { type: 'socket' });
+      else if (link.startsWith('pipe:')) fds.push({ type: 'pipe' });
+      else if (link.startsWith('anon_inode:')) fds.push({ type: 'anon' });
+      else fds.push({ type: 'file', path: link });
+    }
+  }
   return fds;
 }

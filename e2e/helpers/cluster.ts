@@ -47,6 +47,8 @@ export interface Cluster {
   kill(index: number): Promise<void>;
   /** Starts node `index` again: the same environment and port, a new process. */
   restart(index: number): Promise<RunningServer>;
+  /** The ports the nodes connect to, so that a node's sockets can be told apart. */
+  backendPorts: { storage: number; database: number; redis?: number };
 }
 
 /** Debian's nginx lives in /usr/sbin, which a non-root PATH may lack. */
@@ -99,6 +101,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     url,
     nodes,
     address: (index) => `127.0.0.1:${envs[index]!.PORT}`,
+    backendPorts: {
+      storage: Number(new URL(shared.S3_ENDPOINT!).port),
+      database: Number(new URL(shared.DATABASE_URL!).port || 5432),
+      redis: shared.REDIS_URL === undefined ? undefined : Number(new URL(shared.REDIS_URL).port),
+    },
     async kill(index) {
       await nodes[index]!.stop('SIGKILL');
     },

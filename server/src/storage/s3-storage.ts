@@ -77,9 +77,12 @@ export class S3Storage implements StorageDriver {
       if (meta.size <= partBytes) await this.putWhole(key, objectKey, body, meta);
       else await this.putParts(key, objectKey, body, meta, partBytes);
     } catch (error) {
-      if (!Buffer.isBuffer(body)) body.destroy();
       if (statusOf(error) === 412) return; // another writer placed these bytes first
       throw error;
+    } finally {
+      // On every path, the early return above included: a stream left unread would keep its
+      // file (an upload's temp file, deleted later) open for as long as the process lives.
+      if (!Buffer.isBuffer(body)) body.destroy();
     }
   }
 

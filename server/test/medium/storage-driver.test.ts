@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
@@ -141,6 +142,19 @@ describe.each(Object.keys(drivers))('%s storage driver', (name) => {
     await driver.delete('thumbs/x.webp');
     await driver.put('thumbs/x.webp', second, meta(second));
     expect((await readAll(await driver.get('thumbs/x.webp'))).toString()).toBe('second, longer version');
+  });
+
+  it('closes the file of a stream it is given, also when the key exists already', async () => {
+    // An upload of bytes already stored (the same image again) must not keep its temp file open.
+    const { driver } = await subject();
+    const path = join(root, `${randomBytes(6).toString('hex')}.upload`);
+    await writeFile(path, bytes);
+    const key = keyFor(bytes);
+    for (const time of ['first', 'again']) {
+      const stream = createReadStream(path);
+      await driver.put(key, stream, meta(bytes));
+      await expect.poll(() => stream.closed, { timeout: 1_000, message: `put ${time}` }).toBe(true);
+    }
   });
 
   it('two puts of one key racing each other both resolve, and store it once, whole', async () => {
