@@ -6,7 +6,7 @@
  */
 import { type Env, loadConfig } from './config/config.js';
 import { withEnvFile } from './config/env-file.js';
-import { migrate, openDatabase } from './db/database.js';
+import { databaseOptions, migrate, openDatabase } from './db/database.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { AdminService } from './services/admin.service.js';
@@ -24,7 +24,7 @@ export async function withAdmin<T>(task: (admin: AdminService) => Promise<T>, en
   const config = loadConfig(withEnvFile(env));
   // Files this creates (a first SQLite database) are private, as the server makes them.
   process.umask(PRIVATE_UMASK);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase(databaseOptions(config));
   try {
     await migrate(database);
     const admin = new AdminService(new UserRepository(database.db), new SessionRepository(database.db), {

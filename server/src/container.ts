@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import { sql } from 'kysely';
 import type { Config, StorageKind } from './config/config.js';
-import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { type DatabaseHandle, databaseOptions, openDatabase } from './db/database.js';
 import { ImageProcessor } from './media/image-processor.js';
 import { Semaphore } from './media/semaphore.js';
 import { Thumbnailer } from './media/thumbnailer.js';
@@ -79,7 +79,7 @@ export interface ContainerOptions {
 
 /** The composition root: every service gets its collaborators here and nowhere else. */
 export async function createContainer(config: Readonly<Config>, options: ContainerOptions = {}): Promise<Container> {
-  const database = options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = options.database ?? openDatabase(databaseOptions(config));
   const { db } = database;
   const storage = await createStorage(config);
   const tempDir = uploadTempDir(config.dataDir);

@@ -7,7 +7,7 @@ import { gatherClusterMetrics, metricsFromPrimary } from './cluster-metrics.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { withEnvFile } from './config/env-file.js';
 import { createContainer } from './container.js';
-import { type DatabaseHandle, migrate, openDatabase } from './db/database.js';
+import { type DatabaseHandle, databaseOptions, migrate, openDatabase } from './db/database.js';
 import { listenForMetrics } from './http/metrics-server.js';
 import { loggerOptions } from './logging.js';
 import { UserRepository } from './repositories/user.repository.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   }
   for (const change of await makeDataDirPrivate(config.dataDir)) process.stderr.write(`warning: ${change}\n`);
   // Migrations run once, in the primary, before anything serves.
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase(databaseOptions(config));
   await migrate(database);
   const hasAdmin = await new UserRepository(database.db).hasAdmin();
   // Nothing is in flight before the first process serves: tmp/ holds only what a crash cut off.

@@ -34,6 +34,8 @@ export interface Config {
   dataDir: string;
   /** Unset = SQLite in dataDir; `postgres://...` = PostgreSQL. */
   databaseUrl: string | undefined;
+  /** PostgreSQL: run statements as named, prepared ones (off behind a pooler that cannot keep them). @default true */
+  databasePreparedStatements: boolean;
   /** @default 'local' */
   storage: StorageKind;
   /** Set when storage is 's3'. */
@@ -304,6 +306,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     publicUrl,
     dataDir: resolve(get('DATA_DIR') ?? './data'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePreparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
     storage,
     s3: s3(),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),

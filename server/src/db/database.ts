@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import { preparingPool } from './prepared-statements.js';
+import type { Config } from '../config/config.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,10 +24,19 @@ export interface DatabaseOptions {
   dataDir: string;
   /** PostgreSQL schema to use (tests give each run its own). @default 'public' */
   pgSchema?: string;
+  /** PostgreSQL: prepare statements by name (prepared-statements.ts). @default true */
+  preparedStatements?: boolean;
 }
 
 // PostgreSQL returns COUNT/SUM/BIGINT as strings; our values fit a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** The database the configuration names. */
+export const databaseOptions = (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePreparedStatements'>): DatabaseOptions => ({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  preparedStatements: config.databasePreparedStatements,
+});
 
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
@@ -37,7 +47,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       // search_path per connection, so a test schema is used by every query.
       options: schema === 'public' ? undefined : `-c search_path=${schema}`,
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }),
+    });
     return { db, dialect: 'postgres', schema, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });

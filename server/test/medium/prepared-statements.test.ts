@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { databaseOptions, openDatabase } from '../../src/db/database.js';
 import { MAX_PREPARED } from '../../src/db/prepared-statements.js';
-import { testDatabase } from '../helpers/database.js';
+import { TEST_POSTGRES_URL, testDatabase } from '../helpers/database.js';
 import { adminQuery } from '../helpers/postgres-admin.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -48,5 +50,22 @@ describe('prepared statements on PostgreSQL', () => {
       }
       expect((await prepared(connection)).length).toBeLessThanOrEqual(MAX_PREPARED);
     });
+  });
+
+  it('prepares nothing with DATABASE_PREPARED_STATEMENTS=off, for a pooler that cannot keep them', async () => {
+    const config = loadConfig({
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_PREPARED_STATEMENTS: 'off',
+      DATA_DIR: await tempDir('unprepared'),
+    });
+    const handle = openDatabase(databaseOptions(config));
+    try {
+      await handle.db.connection().execute(async (connection) => {
+        for (let i = 0; i < 3; i++) await sql`select 1`.execute(connection);
+        expect(await prepared(connection)).toEqual([]);
+      });
+    } finally {
+      await handle.close();
+    }
   });
 });
