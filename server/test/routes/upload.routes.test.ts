@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { UploadView as Upload } from '../../src/services/upload-links.js';
@@ -283,6 +284,22 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
       await expectNothingStored(before);
     });
 
+    it.each([
+      ['a boundary longer than busboy can search for', `multipart/form-data; boundary=${'b'.repeat(300)}`],
+      ['another multipart type', 'multipart/mixed; boundary=b'],
+    ])('refuses %s with 400', async (_, contentType) => {
+      const boundary = /boundary="?([^"]*)/.exec(contentType)![1]!;
+      const before = await count();
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/upload',
+        headers: { token, 'content-type': contentType },
+        payload: `--${boundary}\r\nContent-Disposition: form-data; name="files[]"; filename="a.png"\r\n\r\nx\r\n--${boundary}--\r\n`,
+      });
+      expect({ status: response.statusCode, code: response.json().code }).toEqual({ status: 400, code: 'MALFORMED_MULTIPART' });
+      await expectNothingStored(before);
+    });
+
     it('keeps hostile file names readable and harmless', async () => {
       const names = ['../../etc/passwd.png', 'a\u0000b\u0007c.png', `${'x'.repeat(1000)}.png`, 'evil\u202egnp.exe'];
       const response = await upload(await Promise.all(names.map(async (filename, i) => ({ filename, data: await png(4, 4, 200 + i) }))));
@@ -294,6 +311,31 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
       expect(stored[2]!.endsWith('.png')).toBe(true);
       expect(stored[3]).toBe('evilgnp.exe');
     });
+  });
+
+  it('answers 500, not a malformed-body 400, when the database refuses the row, and keeps nothing', async () => {
+    // A real refusal by the real database: a trigger that rejects every new upload row.
+    const { db } = t.container.database;
+    const trigger =
+      dialect === 'sqlite'
+        ? [sql`create trigger refuse_uploads before insert on upload begin select raise(abort, 'refused by the test'); end`]
+        : [
+            sql`create function refuse_uploads() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$`,
+            sql`create trigger refuse_uploads before insert on upload for each row execute function refuse_uploads()`,
+          ];
+    const before = (await list()).json<Upload[]>().length;
+    for (const statement of trigger) await statement.execute(db);
+    try {
+      const response = await upload([{ filename: 'refused.png', data: await png(6, 6, 42) }]);
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toMatchObject({ code: 'INTERNAL_ERROR' });
+      expect(response.headers['retry-after']).toBe('30');
+    } finally {
+      await sql`drop trigger refuse_uploads${dialect === 'postgres' ? sql` on upload` : sql``}`.execute(db);
+      if (dialect === 'postgres') await sql`drop function refuse_uploads()`.execute(db);
+    }
+    expect((await list()).json<Upload[]>().length).toBe(before);
+    expect(await tempFiles()).toEqual([]);
   });
 
   it('serves raw bytes with exact headers, ETag/304, ranges and 416', async () => {

@@ -89,15 +89,26 @@ interface ErrorBodyParts {
 }
 
 /**
- * Multipart parse failures from busboy carry no code; errno errors (ENOSPC...) are ours, not the
- * client's. The content type is read from the header, not with @fastify/multipart's
- * request.isMultipart(): framework errors (a URL with broken percent-encoding) come with a bare
- * request that has no plugin decorations, and calling one there threw out of the error handler.
+ * What busboy (under @fastify/multipart) says of a body it cannot parse: plain Errors, told apart
+ * by their words. Anything else failing during an upload (the database refusing a row, the
+ * storage driver) is ours, not a malformed body, and must not reach the client as a 400.
+ * The content type is read from the header, not with @fastify/multipart's request.isMultipart():
+ * framework errors (a URL with broken percent-encoding) come with a bare request that has no
+ * plugin decorations, and calling one there threw out of the error handler.
  */
+const BUSBOY_PARSE_ERROR = new RegExp(
+  `^(${[
+    'Unexpected end of multipart data',
+    '\\w+ terminated early due to unexpected end of multipart data',
+    'Multipart: Boundary not found',
+    'Boundary required',
+    // A boundary longer than busboy searches for (RFC 2046 allows 70 characters).
+    'The needle cannot have a length bigger than 256\\.',
+  ].join('|')})$`,
+);
+
 const isMultipartParseError = (request: FastifyRequest, error: Error): boolean =>
-  /^multipart\//i.test(request.headers['content-type'] ?? '') &&
-  !('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) &&
-  !('statusCode' in error);
+  /^multipart\//i.test(request.headers['content-type'] ?? '') && BUSBOY_PARSE_ERROR.test(error.message);
 
 function toErrorBody(request: FastifyRequest, error: ErrorBodyParts): ErrorBody {
   return {
