@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pngImage, postUpload, type Upload } from '../e2e/helpers/uploads.js';
 import { type Cluster, startCluster } from '../e2e/helpers/cluster.js';
 import { register } from '../e2e/helpers/server.js';
+import { positiveInt } from './lib/env.js';
 import { type OpenFd, treeOpenFdList, treeRss } from './lib/processes.js';
 import type { SectionContext, SectionResult } from './lib/section.js';
 import { SERVICE_MAIN } from './lib/service.js';
@@ -19,7 +20,8 @@ import { fixed, mib, ms, renderTable } from './lib/table.js';
 
 const NODES = 3;
 const CLIENTS = 64;
-const DURATION_MS = 60_000;
+/** CLUSTER_LOAD_SECONDS runs a longer load, to see whether memory levels off. */
+const DURATION_MS = positiveInt('CLUSTER_LOAD_SECONDS', 60) * 1000;
 /** A request unanswered this long counts as a timeout (and is abandoned). */
 const TIMEOUT_MS = 10_000;
 /** Accounts the clients share: each registration costs an scrypt hash. */

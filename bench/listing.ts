@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Agent, request } from 'undici';
+import { positiveInt } from './lib/env.js';
 import { logTail, stop } from './lib/processes.js';
 import type { SectionContext, SectionResult } from './lib/section.js';
 import { registerUser, startService, stopService, type Service } from './lib/service.js';
@@ -37,14 +38,6 @@ const TARGET_P99_MS = 10;
  * used instance. 97 is prime, so tombstones fall on every user alike whatever the user count.
  */
 const TOMBSTONE_EVERY = 97;
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${raw}: expected a positive integer`);
-  return value;
-}
 
 type Dialect = 'sqlite' | 'postgres';
 interface Shape {
