@@ -8,11 +8,14 @@ import type pg from 'pg';
  */
 export const MAX_PREPARED = 200;
 
+/** SQLSTATE of "cached plan must not change result type" (feature_not_supported). */
+const STALE_PLAN = '0A000';
+
 /**
  * A pg pool for Kysely whose clients run each statement as a named (prepared) one: PostgreSQL
  * then parses and plans it once per connection, not on every query. On a share page, one
  * short query, that is most of what the database server spends (bench/database.ts,
- * docs/decisions.md "Prepared statements on PostgreSQL").
+ * docs/decisions.md "PostgreSQL: prepared statements and one query per share page").
  *
  * A prepared `select *` fails with "cached plan must not change result type" once a migration
  * (another node's, during a rolling upgrade) has changed its table. Every name is then renewed,
@@ -52,6 +55,3 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
     end: () => pool.end(),
   };
 }
-
-/** SQLSTATE of "cached plan must not change result type" (feature_not_supported). */
-const STALE_PLAN = '0A000';

@@ -17,12 +17,7 @@ import { FALLBACK_ACCENT, parseHex, standsOut } from '../domain/accent-color.js'
 import { AppError } from '../domain/errors.js';
 import { stripUnsafeChars } from '../domain/text.js';
 import { isUploadId } from '../domain/ids.js';
-import {
-  type EmbedSettingRepository,
-  type EmbedSettingRow,
-  SERVER_SCOPE,
-  type SharedUpload,
-} from '../repositories/embed-setting.repository.js';
+import { type EmbedSettingRepository, type EmbedSettingRow, SERVER_SCOPE } from '../repositories/embed-setting.repository.js';
 import type { UploadRow } from '../repositories/types.js';
 import type { UploadRepository } from '../repositories/upload.repository.js';
 import { thumbnailSize } from '../domain/thumbnail-size.js';
@@ -94,8 +89,8 @@ export class EmbedService {
 
   /** The share page of a live upload: 404 when unknown, 410 when deleted. */
   async sharePage(id: string): Promise<SharePage> {
-    const { upload, username, settings } = await this.live(id);
-    return this.build(upload, render(upload, username, layersOf(settings, upload.user_id)));
+    const { row, rendered } = await this.live(id);
+    return this.build(row, rendered);
   }
 
   /**
@@ -113,8 +108,7 @@ export class EmbedService {
     if (format !== 'json') throw new AppError('NOT_IMPLEMENTED', 'Only format=json is available.');
     const id = shareLinkId(url, this.publicUrl);
     if (!isUploadId(id)) throw new AppError('NOT_FOUND', 'That URL is not a share link of this server.');
-    const { upload: row, username, settings } = await this.live(id);
-    const rendered = render(row, username, layersOf(settings, row.user_id));
+    const { row, rendered } = await this.live(id);
     // With embeds off the page shows the bare image, so there is no text for oEmbed to add.
     if (!rendered.fields.enabled) throw new AppError('NOT_FOUND', 'Embeds are turned off for this upload.');
     return this.oembedFor(row, rendered);
@@ -173,12 +167,13 @@ export class EmbedService {
     return layersOf(await this.settings.find(userId === null ? [SERVER_SCOPE] : [SERVER_SCOPE, userId]), userId, draft);
   }
 
-  /** A live upload with its owner's name and settings, in one query: 404 when unknown, 410 when deleted. */
-  private async live(id: string): Promise<SharedUpload> {
+  /** A live upload rendered with its owner's name and settings, read in one query: 404 when unknown, 410 when deleted. */
+  private async live(id: string): Promise<{ row: UploadRow; rendered: Rendered }> {
     const shared = isUploadId(id) ? await this.settings.findShared(id) : undefined;
     if (!shared) throw new AppError('NOT_FOUND', 'There is no upload here.');
-    if (shared.upload.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
-    return shared;
+    const { upload, username, settings } = shared;
+    if (upload.deleted_at) throw new AppError('UPLOAD_GONE', 'This upload has been deleted.');
+    return { row: upload, rendered: render(upload, username, layersOf(settings, upload.user_id)) };
   }
 }
 

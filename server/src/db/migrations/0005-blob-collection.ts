@@ -5,7 +5,7 @@ export const blobCollection: Migration = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async up(db: Kysely<any>) {
     // Set while a collector removes the blob's bytes from storage, outside any transaction
-    // (UploadRepository.claimForCollection): uploads of these bytes wait until it is gone.
+    // (UploadRepository.collectBlob): uploads of these bytes wait until it is gone.
     await db.schema.alterTable('blob').addColumn('collecting_at', 'text').execute();
   },
 };
