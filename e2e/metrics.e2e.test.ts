@@ -44,14 +44,30 @@ describe('METRICS_PORT', () => {
     }
   }, 120_000);
 
-  it('covers every worker of a cluster, there and on the main port with the token', async () => {
+  it('covers every worker of a cluster, there and on the main port with the token, and answers while workers start', async () => {
     const metricsPort = await freePort();
+    // Scrapes all through the start: the metrics port listens before the workers are forked, and
+    // a worker still starting has nothing to report (it was once waited for, and the scrape failed 500).
+    const duringStart: { status: number; ms: number }[] = [];
+    let started = false;
+    const scraping = (async () => {
+      while (!started) {
+        const begun = Date.now();
+        const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+        if (response) duringStart.push({ status: response.status, ms: Date.now() - begun });
+        await response?.arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     const server = await startServer(
       { DATA_DIR: await tempDir(), WORKERS: '2', METRICS_PORT: String(metricsPort), METRICS_TOKEN: TOKEN },
       undefined,
       120_000,
-    );
+    ).finally(() => (started = true));
+    await scraping;
     try {
+      expect(duringStart.length).toBeGreaterThan(0);
+      expect(duringStart.filter(({ status, ms }) => status !== 200 || ms > 2_000)).toEqual([]);
       // Connections are dealt out to the workers in turn: one worker alone never saw all 10.
       await unmatched(server.url, 10);
       const fromPort = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -1,15 +1,20 @@
-import cluster from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
+import type { MetricsService } from './services/metrics.service.js';
 
+type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/** The primary asks a worker for its own metrics ('worker'), or a worker asks the primary for the cluster's ('cluster'). */
 interface MetricsRequest {
   type: 'metrics-request';
   id: number;
+  of: 'worker' | 'cluster';
 }
 
 interface MetricsAnswer {
   type: 'metrics-answer';
   id: number;
-  text?: string;
+  value?: string | WorkerMetrics;
   error?: string;
 }
 
@@ -18,56 +23,85 @@ const isRequest = (message: unknown): message is MetricsRequest =>
 const isAnswer = (message: unknown): message is MetricsAnswer =>
   typeof message === 'object' && message !== null && (message as MetricsAnswer).type === 'metrics-answer';
 
-/** Past prom-client's own 5 s wait for the workers, so its clearer error comes first. */
-const ANSWER_TIMEOUT_MS = 6_000;
+/**
+ * How long one process waits for another's metrics. A worker's answer is its registry read in
+ * memory; one that takes this long has its event loop stuck, which the scrape should not hide.
+ */
+const ANSWER_TIMEOUT_MS = 5_000;
+
+/** Requests sent over IPC and waiting for their answer, matched by id. */
+class WaitingAnswers {
+  private next = 0;
+  private readonly waiting = new Map<number, (answer: MetricsAnswer) => void>();
+
+  ask(of: MetricsRequest['of'], send: (request: MetricsRequest) => void, who: string): Promise<MetricsAnswer['value']> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${who} did not send its metrics within ${ANSWER_TIMEOUT_MS} ms.`));
+      }, ANSWER_TIMEOUT_MS);
+      this.waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        if (answer.value !== undefined) resolve(answer.value);
+        else reject(new Error(`${who} could not gather its metrics: ${answer.error ?? 'no reason given'}`));
+      });
+      send({ type: 'metrics-request', id, of });
+    });
+  }
+
+  settle(answer: MetricsAnswer): void {
+    const settle = this.waiting.get(answer.id);
+    this.waiting.delete(answer.id);
+    settle?.(answer);
+  }
+}
+
+/** Answers a request with what `read` gives, or with why it failed. */
+function answer(request: MetricsRequest, read: () => Promise<MetricsAnswer['value']>, send: (answer: MetricsAnswer) => void): void {
+  read().then(
+    (value) => send({ type: 'metrics-answer', id: request.id, value }),
+    (error: unknown) => send({ type: 'metrics-answer', id: request.id, error: String(error) }),
+  );
+}
 
 /**
  * In the primary of a cluster: the metrics of every worker, summed (prom-client's
- * AggregatorRegistry asks each worker for its registry over IPC). Also answers the workers'
- * requests for them, so that /metrics on the main port, which a worker receives, covers the
- * whole cluster too. Each worker must call MetricsService.reportToPrimary().
+ * AggregatorRegistry.aggregate, by each metric's own aggregator). Only workers that listen are
+ * asked: one still starting has served nothing, and has nobody to answer yet (prom-client's own
+ * clusterMetrics() asks it anyway, and fails the scrape after 5 s). Also answers the workers'
+ * requests, so that /metrics on the main port, which a worker receives, covers the whole cluster too.
  */
 export function gatherClusterMetrics(): { collect: () => Promise<string>; contentType: string } {
-  const aggregator = new AggregatorRegistry();
-  const collect = () => aggregator.clusterMetrics();
-  cluster.on('message', (worker, message) => {
-    if (!isRequest(message)) return;
-    collect().then(
-      (text) => worker.send({ type: 'metrics-answer', id: message.id, text } satisfies MetricsAnswer),
-      (error: unknown) => worker.send({ type: 'metrics-answer', id: message.id, error: String(error) } satisfies MetricsAnswer),
+  const listening = new Set<Worker>();
+  const answers = new WaitingAnswers();
+  cluster.on('listening', (worker) => listening.add(worker));
+  cluster.on('disconnect', (worker) => listening.delete(worker));
+  const collect = async () => {
+    const perWorker = await Promise.all(
+      [...listening].map(
+        (worker) => answers.ask('worker', (request) => worker.send(request), `Worker ${worker.process.pid}`) as Promise<WorkerMetrics>,
+      ),
     );
+    return AggregatorRegistry.aggregate(perWorker).metrics();
+  };
+  cluster.on('message', (worker, message) => {
+    if (isAnswer(message)) answers.settle(message);
+    else if (isRequest(message) && message.of === 'cluster') answer(message, collect, (reply) => worker.send(reply));
   });
-  return { collect, contentType: aggregator.contentType };
+  return { collect, contentType: Registry.PROMETHEUS_CONTENT_TYPE };
 }
 
-/** In a cluster worker: the whole cluster's metrics, from the primary (gatherClusterMetrics). */
-export function metricsFromPrimary(): () => Promise<string> {
-  let next = 0;
-  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+/**
+ * In a cluster worker: answers the primary's requests for this worker's metrics, and returns
+ * how to ask it for the whole cluster's (gatherClusterMetrics). Call before the worker listens.
+ */
+export function reportToPrimary(metrics: MetricsService): () => Promise<string> {
+  const answers = new WaitingAnswers();
+  const send = (message: MetricsRequest | MetricsAnswer) => process.send?.(message);
   process.on('message', (message) => {
-    if (!isAnswer(message)) return;
-    const request = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (message.text !== undefined) request?.resolve(message.text);
-    else request?.reject(new Error(`The primary process could not gather the metrics: ${message.error ?? 'no reason given'}`));
+    if (isAnswer(message)) answers.settle(message);
+    else if (isRequest(message) && message.of === 'worker') answer(message, () => metrics.json(), send);
   });
-  return () =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error('The primary process did not send the metrics in time.'));
-      }, ANSWER_TIMEOUT_MS);
-      waiting.set(id, {
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      process.send?.({ type: 'metrics-request', id } satisfies MetricsRequest);
-    });
+  return () => answers.ask('cluster', send, 'The primary process') as Promise<string>;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { ClusterDeletionBus, relayDeletions } from './cluster-deletion-bus.js';
-import { gatherClusterMetrics, metricsFromPrimary } from './cluster-metrics.js';
+import { gatherClusterMetrics, reportToPrimary } from './cluster-metrics.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { withEnvFile } from './config/env-file.js';
 import { createContainer } from './container.js';
@@ -47,8 +47,8 @@ async function serve(config: Readonly<Config>, database?: DatabaseHandle): Promi
   const container = await createContainer(config, cluster.isWorker ? { deletions: new ClusterDeletionBus() } : { database });
   const logger = await loggerOptions(config, process.stdout);
   // In a cluster, /metrics (on whichever worker gets it) covers every worker: the primary gathers them.
-  if (cluster.isWorker) container.metrics?.reportToPrimary();
-  const app = await buildApp(container, { logger, webDir: WEB_DIR, collectMetrics: cluster.isWorker ? metricsFromPrimary() : undefined });
+  const collectMetrics = cluster.isWorker && container.metrics ? reportToPrimary(container.metrics) : undefined;
+  const app = await buildApp(container, { logger, webDir: WEB_DIR, collectMetrics });
   await app.listen({ port: config.port, host: config.host });
   container.sweeper.start(app.log);
   container.redis?.useLog(app.log);

@@ -1,4 +1,4 @@
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { RequestHistogram } from './request-histogram.js';
 
 /** Our own metrics' prefix; prom-client's defaults keep theirs (`process_`, `nodejs_`). */
@@ -95,11 +95,9 @@ export class MetricsService {
     return this.registry.contentType;
   }
 
-  /** In a cluster worker: answers the primary's requests for this registry (clusterMetrics()). */
-  reportToPrimary(): void {
-    // Constructing one installs prom-client's listener for the primary's requests.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.registry]);
+  /** This process's metrics as prom-client's JSON, for the primary of a cluster to sum (cluster-metrics.ts). */
+  json(): ReturnType<Registry['getMetricsAsJSON']> {
+    return this.registry.getMetricsAsJSON();
   }
 }
 
