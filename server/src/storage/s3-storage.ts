@@ -27,6 +27,11 @@ import {
 
 /** Objects up to this size go in one PUT; larger ones in parts of this size. S3's smallest part is 5 MiB. */
 export const PART_BYTES = 8 * 1024 ** 2;
+/**
+ * Parts of one object sent at once: a store far away (R2, B2) answers each part after a round
+ * trip, so one at a time leaves the link idle. Memory per upload is at most this many parts.
+ */
+const PARTS_IN_FLIGHT = 4;
 /** S3 allows at most this many parts, so very large objects get larger parts. */
 const MAX_PARTS = 10_000;
 /** How long one object deletion may take before it is abandoned (and the orphan sweeper left to finish it). */
@@ -103,7 +108,10 @@ export class S3Storage implements StorageDriver {
     );
   }
 
-  /** A multipart upload, one part in memory at a time; aborted on any failure, so nothing is left in the bucket. */
+  /**
+   * A multipart upload, up to PARTS_IN_FLIGHT parts sent at once (each in memory while it is
+   * sent); aborted on any failure, once no part is in flight, so nothing is left in the bucket.
+   */
   private async putParts(key: string, objectKey: string, body: Readable | Buffer, meta: PutMeta, partBytes: number): Promise<void> {
     const { UploadId } = await this.client.send(
       new CreateMultipartUploadCommand({
@@ -114,6 +122,7 @@ export class S3Storage implements StorageDriver {
       }),
     );
     const upload = { Bucket: this.bucket, Key: objectKey, UploadId };
+    const inFlight = new Set<Promise<void>>();
     try {
       const whole = createHash('sha256');
       let size = 0;
@@ -123,14 +132,24 @@ export class S3Storage implements StorageDriver {
         size += part.length;
         const checksum = createHash('sha256').update(part).digest('base64');
         const PartNumber = parts.length + 1;
-        const { ETag } = await this.client.send(
-          new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }),
-        );
-        parts.push({ PartNumber, ETag, ChecksumSHA256: checksum });
+        parts.push({ PartNumber, ChecksumSHA256: checksum });
+        const sending = this.client
+          .send(new UploadPartCommand({ ...upload, PartNumber, Body: part, ContentLength: part.length, ChecksumSHA256: checksum }))
+          .then(({ ETag }) => {
+            parts[PartNumber - 1]!.ETag = ETag;
+          })
+          .finally(() => inFlight.delete(sending));
+        // Handled here as well: a part that fails while the loop is elsewhere is not an unhandled rejection.
+        sending.catch(() => undefined);
+        inFlight.add(sending);
+        if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
       checkWhole(key, size, whole.digest('hex'), meta);
       await this.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }));
     } catch (error) {
+      // An abort while parts are still being sent could leave them behind it.
+      await Promise.allSettled(inFlight);
       // Best effort: a bucket lifecycle rule removes what an abort that fails leaves (docs/deployment.md).
       await this.client.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
       throw error;

@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
@@ -10,6 +13,7 @@ import { openLocal } from '../../src/storage/local-file.js';
 import { S3Storage, PART_BYTES } from '../../src/storage/s3-storage.js';
 import { ObjectNotFoundError, type StorageDriver } from '../../src/storage/storage-driver.js';
 import { startMoto } from '../helpers/moto.js';
+import { atFileEnd } from '../helpers/cleanup.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const moto = await startMoto();
@@ -256,6 +260,61 @@ describe('S3 storage driver', () => {
   it('check() fails when the bucket does not exist', async () => {
     const driver = S3Storage.fromConfig(await moto.bucket(false));
     await expect(driver.check()).rejects.toThrow();
+  });
+
+  /**
+   * A proxy in front of moto that holds each part's upload for a while, as a store far away
+   * does, counts how many are held at once, and fails the part numbers in `failing` with a 500.
+   */
+  async function slowParts(failing = new Set<string>()): Promise<{ endpoint: string; mostAtOnce: () => number }> {
+    let now = 0;
+    let most = 0;
+    const proxy = createServer((incoming, answer) => {
+      const part = new URL(incoming.url!, 'http://x').searchParams.get('partNumber');
+      if (part !== null && failing.has(part)) {
+        incoming.resume();
+        return void answer.writeHead(500).end();
+      }
+      if (part !== null) most = Math.max(most, ++now);
+      setTimeout(
+        () => {
+          const upstream = new URL(moto.endpoint);
+          const forward = request(
+            { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+            (reply) => {
+              if (part !== null) now--;
+              answer.writeHead(reply.statusCode!, reply.headers);
+              reply.pipe(answer);
+            },
+          );
+          incoming.pipe(forward);
+        },
+        part === null ? 0 : 150,
+      );
+    }).listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    atFileEnd(() => new Promise((resolve) => proxy.close(resolve)));
+    return { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, mostAtOnce: () => most };
+  }
+
+  it('sends the parts of a large object several at once, at most four', async () => {
+    const config = await moto.bucket();
+    const { endpoint, mostAtOnce } = await slowParts();
+    const driver = S3Storage.fromConfig({ ...config, endpoint });
+    const big = randomBytes(6 * PART_BYTES + 1);
+    const key = await put(driver, big);
+    expect(sha256(await readAll(await driver.get(key)))).toBe(sha256(big));
+    expect(mostAtOnce()).toBe(4);
+  });
+
+  it('aborts a multipart upload whose part fails while others are in flight, and leaves nothing', async () => {
+    const config = await moto.bucket();
+    const { endpoint } = await slowParts(new Set(['2']));
+    const driver = S3Storage.fromConfig({ ...config, endpoint });
+    const big = randomBytes(6 * PART_BYTES + 1);
+    await expect(put(driver, big)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(await driver.head(keyFor(big))).toBeUndefined();
+    expect((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: config.bucket }))).Uploads ?? []).toEqual([]);
   });
 
   it('lists only the objects under its prefix, by their keys', async () => {
