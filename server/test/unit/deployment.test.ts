@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig, parseSize } from '../../src/config/config.js';
+import { fencedBlocks } from '../helpers/markdown.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -26,11 +27,6 @@ function instructions(text: string): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-/** The fenced blocks of one language in a markdown page. */
-function blocks(markdown: string, lang: string): string[] {
-  return [...markdown.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, 'gm'))].map((match) => match[1]!);
 }
 
 describe('the image is built by the same script as CI', () => {
@@ -163,7 +159,7 @@ describe('docs/deployment.md', () => {
   const markdown = read('docs/deployment.md');
 
   it('shows the S3 policies and lifecycle rule exactly as deploy/s3/ holds them', () => {
-    const shown = blocks(markdown, 'json').map((text) => JSON.parse(text) as unknown);
+    const shown = fencedBlocks(markdown, 'json').map((text) => JSON.parse(text) as unknown);
     const files = ['server-policy.json', 'public-read-policy.json', 'lifecycle.json'].map(
       (file) => JSON.parse(read(`deploy/s3/${file}`)) as unknown,
     );
@@ -175,10 +171,10 @@ describe('docs/deployment.md', () => {
     const defaults = loadConfig({});
     expect(cluster.maxFileSize * cluster.maxFiles).toBe(defaults.maxFileSize * defaults.maxFiles);
     const full = defaults.maxFileSize * defaults.maxFiles;
-    const limits = [...blocks(markdown, 'nginx'), read('deploy/nginx/compose.conf')].map((text) =>
+    const limits = [...fencedBlocks(markdown, 'nginx'), read('deploy/nginx/compose.conf')].map((text) =>
       parseSize(/client_max_body_size\s+(\w+);/.exec(text)![1]!.replace(/m$/, 'MiB'))!,
     );
-    limits.push(parseSize(/max_size\s+(\w+)/.exec(blocks(markdown, 'caddyfile')[0]!)![1]!)!);
+    limits.push(parseSize(/max_size\s+(\w+)/.exec(fencedBlocks(markdown, 'caddyfile')[0]!)![1]!)!);
     for (const limit of limits) {
       expect(limit).toBeGreaterThanOrEqual(full);
       expect(limit).toBeLessThanOrEqual(full + 16 * 1024 ** 2);
@@ -193,7 +189,7 @@ describe('docs/deployment.md', () => {
       const result = spawnSync(SYSTEMD_ANALYZE, ['verify', path], { encoding: 'utf8' });
       return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
     };
-    const units = blocks(markdown, 'ini').filter((block) => block.startsWith('# /etc/systemd/system/'));
+    const units = fencedBlocks(markdown, 'ini').filter((block) => block.startsWith('# /etc/systemd/system/'));
     expect(units).toHaveLength(1);
     expect(await verify(units[0]!)).toEqual({ ok: true, output: '' });
     // It does complain: a bad value is reported (as a warning, with status 0).
@@ -259,7 +255,7 @@ describe('docs/deployment.md', () => {
     }
 
     it('passes nginx -t, the one in the guide and compose.yaml’s', async () => {
-      const sites = blocks(markdown, 'nginx');
+      const sites = fencedBlocks(markdown, 'nginx');
       expect(sites).toHaveLength(1);
       for (const site of [...sites, read('deploy/nginx/compose.conf')]) {
         expect(site).toMatch(/^\s*proxy_request_buffering off;/m);
@@ -269,7 +265,7 @@ describe('docs/deployment.md', () => {
     });
 
     it('would catch a broken one', async () => {
-      const broken = blocks(markdown, 'nginx')[0]!.replace('proxy_request_buffering off;', 'proxy_request_buffering never;');
+      const broken = fencedBlocks(markdown, 'nginx')[0]!.replace('proxy_request_buffering off;', 'proxy_request_buffering never;');
       expect(await nginxTest(broken)).toMatchObject({ ok: false, output: expect.stringMatching(/proxy_request_buffering/) });
     });
   });
