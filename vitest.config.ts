@@ -40,8 +40,10 @@ function seeded(seed: number): () => number {
 export default defineConfig({
   test: {
     include: ['server/test/**/*.test.ts', 'e2e/**/*.test.ts'],
-    // Only a hung test meets these: the e2e tests start real servers through tsx, which took
-    // over 30 s under a load of 30 on this shared two-core machine.
+    // The server the e2e tests start, bundled once for the run.
+    globalSetup: ['e2e/global-setup.ts'],
+    // Only a hung test meets these: the e2e tests start real servers, which took over 30 s
+    // (through tsx) under a load of 30 on this shared two-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: sharp and SQLite are CPU-bound, more forks only add contention.

@@ -5,15 +5,13 @@
  * is listed and byte-identical, nothing listed answers 410 or 5xx, and tmp/ is empty.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { atFileEnd } from '../server/test/helpers/cleanup.js';
+import { describe, expect, it } from 'vitest';
 import { DIALECTS, freshPostgresDatabase } from '../server/test/helpers/database.js';
 import { tempDir } from '../server/test/helpers/temp-dir.js';
-import { bundleServer } from '../server/bundle.js';
-import { register, ROOT, type RunningServer, startServer } from './helpers/server.js';
+import { register, type RunningServer, startServer } from './helpers/server.js';
 import { type Part, postUpload, type Upload } from './helpers/uploads.js';
 
 /**
@@ -185,23 +183,6 @@ async function client(url: string, token: string, ledger: Ledger, dead: () => bo
   }
 }
 
-/**
- * The server as `npm start` runs it: bundled once for the file by the same function as
- * server/build.js, so a restart costs what a real one does (about 0.7 s idle, against 1.2 s for
- * tsc's output and more through tsx). Under server/, so that external packages resolve.
- */
-async function bundledServer(): Promise<string[]> {
-  const outDir = join(ROOT, 'server', `.crash-e2e-${randomBytes(6).toString('hex')}`);
-  atFileEnd(() => rm(outDir, { recursive: true, force: true }));
-  await bundleServer(outDir);
-  return ['node', join(outDir, 'main.js')];
-}
-
-let command: string[];
-beforeAll(async () => {
-  command = await bundledServer();
-}, 180_000);
-
 describe.each(DIALECTS)('SIGKILL at random points during uploads (%s)', (dialect) => {
   it(`loses no 201, leaves no ghost and no temp file, over up to ${KILLS} kills`, { timeout: BUDGET_MS + 120_000 }, async () => {
     const dataDir = await tempDir('di-crash-');
@@ -209,7 +190,7 @@ describe.each(DIALECTS)('SIGKILL at random points during uploads (%s)', (dialect
     const ledger = new Ledger();
     const problems = noProblems();
     const started = Date.now();
-    let server = await startServer(env, command);
+    let server = await startServer(env);
     const token = await register(server.url);
     let kills = 0;
     try {
@@ -228,7 +209,7 @@ describe.each(DIALECTS)('SIGKILL at random points during uploads (%s)', (dialect
         kills += 1;
         for (const id of ledger.deleting) ledger.uncertain.add(id);
         ledger.deleting.clear();
-        server = await startServer(env, command);
+        server = await startServer(env);
         await verify(server, dataDir, token, ledger, problems);
       }
     } finally {

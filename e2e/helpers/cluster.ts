@@ -31,7 +31,7 @@ export interface ClusterOptions {
   defer: Defer;
   /**
    * What runs each node (startServer's `command`): the built server for a bench.
-   * @default the TypeScript sources through tsx
+   * @default the server bundled for the test run (startServer's default)
    */
   command?: string[];
 }

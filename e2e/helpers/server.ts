@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { addResponseSource, checkingContract, observe } from '../../server/test/helpers/contract-check.js';
 import type { ObservedResponse } from '../../server/test/helpers/contract.js';
 
@@ -90,9 +91,12 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
 /** The banner's line once the server listens on `port`: the proof that this process, not another, holds it. */
 const listeningOn = (port: number) => new RegExp(`^ *Listening on +http://\\S+:${port}\\b`, 'm');
 
+/** The server as `npm start` runs it, bundled once for the test run (e2e/global-setup.ts). */
+const bundledServer = (): string[] => ['node', inject('serverBundle')];
+
 /**
  * Starts the real server on a free port and waits until it is up. By default it runs the
- * TypeScript sources through tsx; `command` can run anything else (e.g. `npm start`).
+ * bundled server; `command` can run anything else (e.g. `npm start`).
  * Rate limits are off unless `env` turns them on (RATE_LIMIT: 'on'): tests make many requests from one address.
  * The port is free when picked but not reserved: another test's server can take it first, so
  * a start that finds it taken (EADDRINUSE) tries again on another. `env.PORT` names the port
@@ -100,7 +104,7 @@ const listeningOn = (port: number) => new RegExp(`^ *Listening on +http://\\S+:$
  */
 export async function startServer(
   env: Record<string, string>,
-  command: string[] = ['node', '--import', 'tsx', 'server/src/main.ts'],
+  command: string[] = bundledServer(),
   startTimeoutMs = 60_000,
 ): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
