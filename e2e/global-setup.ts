@@ -11,13 +11,6 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { bundleServer } from '../server/bundle.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The bundled server's main.js, for e2e/helpers/server.ts. */
-    serverBundle: string;
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const outDir = fileURLToPath(new URL(`../server/.e2e-server-${randomBytes(6).toString('hex')}`, import.meta.url));
   await bundleServer(outDir);

@@ -91,6 +91,13 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
 /** The banner's line once the server listens on `port`: the proof that this process, not another, holds it. */
 const listeningOn = (port: number) => new RegExp(`^ *Listening on +http://\\S+:${port}\\b`, 'm');
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The bundled server's main.js (e2e/global-setup.ts). */
+    serverBundle: string;
+  }
+}
+
 /** The server as `npm start` runs it, bundled once for the test run (e2e/global-setup.ts). */
 const bundledServer = (): string[] => ['node', inject('serverBundle')];
 
